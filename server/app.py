@@ -1,0 +1,40 @@
+"""The aiohttp application: create_app(config) wires the store, the middleware and the route."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from server.config import Config
+from server.context import CONFIG, STORE
+from server.middleware import add_request_headers, s3_middleware
+from storage import Store
+
+
+async def _store(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    store = await Store.open(
+        config.data_dir, fsync=config.fsync, min_part_size=config.min_part_size
+    )
+    app[STORE] = store
+    try:
+        yield
+    finally:
+        await store.close()
+
+
+async def _unreachable(request: web.Request) -> web.StreamResponse:
+    # s3_middleware answers every request itself; this handler only gives aiohttp a route.
+    raise AssertionError("s3_middleware did not handle the request")
+
+
+def create_app(config: Config) -> web.Application:
+    # Bodies are streamed by the handlers, never read whole by aiohttp: client_max_size only
+    # bounds what aiohttp itself would buffer (form posts), which s3mpu never asks for.
+    app = web.Application(middlewares=[s3_middleware], client_max_size=1024**2)
+    app[CONFIG] = config
+    app.cleanup_ctx.append(_store)
+    app.on_response_prepare.append(add_request_headers)
+    app.router.add_route("*", "/{tail:.*}", _unreachable)
+    return app

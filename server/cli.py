@@ -1,0 +1,123 @@
+"""The s3mpu command: ``s3mpu serve``."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import ssl
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from server.app import create_app
+from server.config import DEV_ACCESS_KEY, DEV_SECRET_KEY, Config
+from storage import DEFAULT_MIN_PART_SIZE
+
+log = logging.getLogger("s3mpu")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="s3mpu", description="An S3-compatible object server.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--data-dir", type=Path, default=Path("data"), help="default: ./data")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.add_argument("--port", type=int, default=9000, help="default: 9000")
+    serve.add_argument("--region", default="us-east-1", help="default: us-east-1")
+    serve.add_argument("--access-key", help="overrides $S3MPU_ACCESS_KEY")
+    serve.add_argument("--secret-key", help="overrides $S3MPU_SECRET_KEY")
+    serve.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
+    serve.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
+    serve.add_argument(
+        "--min-part-size",
+        type=int,
+        default=DEFAULT_MIN_PART_SIZE,
+        help="smallest size of every part but the last, in bytes (default: 5 MiB, as AWS)",
+    )
+    serve.add_argument(
+        "--no-fsync",
+        action="store_true",
+        help="do not sync data files and the database before answering (throw-away data only)",
+    )
+    serve.add_argument("--log-level", default="INFO")
+    return parser
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    access_key = args.access_key or os.environ.get("S3MPU_ACCESS_KEY")
+    secret_key = args.secret_key or os.environ.get("S3MPU_SECRET_KEY")
+    if bool(access_key) != bool(secret_key):
+        raise SystemExit("s3mpu: set both the access key and the secret key, or neither")
+    if not access_key or not secret_key:
+        if not _is_loopback(args.host):
+            raise SystemExit(
+                "s3mpu: refusing to listen on a non-loopback address with the development "
+                "credentials; set S3MPU_ACCESS_KEY and S3MPU_SECRET_KEY"
+            )
+        access_key, secret_key = DEV_ACCESS_KEY, DEV_SECRET_KEY
+        print(
+            f"s3mpu: using the development credentials: access key {access_key}, "
+            f"secret key {secret_key}",
+            flush=True,
+        )
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise SystemExit("s3mpu: --tls-cert and --tls-key go together")
+    if args.min_part_size < 0:
+        raise SystemExit("s3mpu: --min-part-size must not be negative")
+    return Config(
+        data_dir=args.data_dir,
+        host=args.host,
+        port=args.port,
+        region=args.region,
+        credentials={access_key: secret_key},
+        min_part_size=args.min_part_size,
+        fsync=not args.no_fsync,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+    )
+
+
+def serve(config: Config) -> None:
+    ssl_context = None
+    if config.tls_cert and config.tls_key:
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(config.tls_cert, config.tls_key)
+    scheme = "https" if ssl_context else "http"
+    web.run_app(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        ssl_context=ssl_context,
+        access_log=None,  # s3_middleware writes one line per request itself
+        print=lambda _: print(
+            f"s3mpu: serving {scheme}://{config.host}:{config.port} from {config.data_dir}",
+            flush=True,
+        ),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "serve":
+        serve(config_from_args(args))
+
+
+if __name__ == "__main__":
+    main()

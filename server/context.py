@@ -1,0 +1,62 @@
+"""What a handler gets: the request, its route and signature, and the app's resources."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from server.config import Config
+from server.routing import Route
+from server.sigv4 import SigningContext
+from storage import S3Error, Store
+
+STORE = web.AppKey("store", Store)
+CONFIG = web.AppKey("config", Config)
+
+
+@dataclass(frozen=True)
+class Call:
+    request: web.Request
+    route: Route
+    auth: SigningContext
+
+    @property
+    def store(self) -> Store:
+        return self.request.app[STORE]
+
+    @property
+    def config(self) -> Config:
+        return self.request.app[CONFIG]
+
+    @property
+    def bucket(self) -> str:
+        assert self.route.bucket is not None  # routing gives bucket endpoints a bucket
+        return self.route.bucket
+
+    @property
+    def key(self) -> str:
+        assert self.route.key is not None  # routing gives object endpoints a key
+        return self.route.key
+
+    def query_int(self, name: str, default: int, *, low: int = 0, high: int | None = None) -> int:
+        """An integer query parameter; InvalidArgument when it is not one or is below ``low``.
+        Values above ``high`` are capped, as S3 caps max-keys and friends at 1000."""
+        raw = self.request.query.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise S3Error("InvalidArgument", ArgumentName=name, ArgumentValue=raw)
+        return value if high is None else min(value, high)
+
+
+Handler = Callable[[Call], Awaitable[web.StreamResponse]]
+
+
+def xml_response(body: bytes, status: int = 200) -> web.Response:
+    return web.Response(body=body, status=status, content_type="application/xml")

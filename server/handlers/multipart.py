@@ -1,0 +1,104 @@
+"""The multipart upload operations.
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote as urlquote
+
+from aiohttp import web
+
+from server import body, s3xml
+from server.context import Call, xml_response
+from server.handlers.bucket import encoding_type
+from server.handlers.objects import checksum_headers
+from server.headers import meta_from_headers
+from storage import MAX_KEYS, MAX_PART_SIZE, quote
+
+# ListParts returns at most 1,000 parts a page.
+MAX_PARTS = 1000
+
+
+async def create_multipart_upload(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html"""
+    meta = meta_from_headers(call.request.headers)
+    upload = await call.store.create_multipart_upload(call.bucket, call.key, meta)
+    return xml_response(s3xml.initiate_multipart_upload(upload))
+
+
+async def upload_part(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html"""
+    # The store checks the 1..10000 range; the message AWS gives is its.
+    part_number = call.query_int("partNumber", 0, low=1)
+    upload_id = call.request.query["uploadId"]
+    incoming = body.request_body(
+        call.request, call.auth, max_size=MAX_PART_SIZE, idle_timeout=call.config.body_idle_timeout
+    )
+    part = await call.store.upload_part(call.bucket, call.key, upload_id, part_number, incoming)
+    headers = {"ETag": quote(part.etag)}
+    headers.update(checksum_headers(incoming.checksum_algorithm, part.checksum))
+    return web.Response(headers=headers)
+
+
+async def list_parts(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html"""
+    max_parts = call.query_int("max-parts", MAX_PARTS, high=MAX_PARTS)
+    marker = call.query_int("part-number-marker", 0)
+    upload, parts, truncated = await call.store.list_parts(
+        call.bucket, call.key, call.request.query["uploadId"], max_parts=max_parts, after=marker
+    )
+    return xml_response(
+        s3xml.list_parts(upload, parts, marker=marker, max_parts=max_parts, truncated=truncated)
+    )
+
+
+async def list_multipart_uploads(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html"""
+    query = call.request.query
+    prefix = query.get("prefix", "")
+    delimiter = query.get("delimiter", "")
+    max_uploads = call.query_int("max-uploads", MAX_KEYS, high=MAX_KEYS)
+    key_marker = query.get("key-marker", "")
+    upload_id_marker = query.get("upload-id-marker", "") if key_marker else ""
+    page = await call.store.list_multipart_uploads(
+        call.bucket,
+        prefix=prefix,
+        delimiter=delimiter,
+        max_uploads=max_uploads,
+        key_marker=key_marker,
+        upload_id_marker=upload_id_marker,
+    )
+    return xml_response(
+        s3xml.list_multipart_uploads(
+            call.bucket,
+            page,
+            prefix=prefix,
+            delimiter=delimiter,
+            max_uploads=max_uploads,
+            key_marker=key_marker,
+            upload_id_marker=upload_id_marker,
+            encoding_type=encoding_type(call),
+        )
+    )
+
+
+async def complete_multipart_upload(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html"""
+    payload = await body.read_small(
+        call.request,
+        call.auth,
+        limit=s3xml.MAX_REQUEST_XML,
+        idle_timeout=call.config.body_idle_timeout,
+    )
+    parts = s3xml.parse_complete_multipart_upload(payload)
+    result = await call.store.complete_multipart_upload(
+        call.bucket, call.key, call.request.query["uploadId"], parts
+    )
+    location = f"{call.request.scheme}://{call.request.host}/{call.bucket}/{urlquote(call.key)}"
+    return xml_response(s3xml.complete_multipart_upload(result, location))
+
+
+async def abort_multipart_upload(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html"""
+    await call.store.abort_multipart_upload(call.bucket, call.key, call.request.query["uploadId"])
+    return web.Response(status=204)

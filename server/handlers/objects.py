@@ -1,0 +1,85 @@
+"""Object operations: PutObject, GetObject, HeadObject, DeleteObject."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from server import body
+from server.context import Call
+from server.headers import meta_from_headers, object_headers, parse_range
+from storage import MAX_PUT_SIZE, ObjectInfo, quote
+
+log = logging.getLogger("s3mpu")
+
+
+def checksum_headers(algorithm: str | None, value: str | None) -> dict[str, str]:
+    """The x-amz-checksum-* header a write answers with when the client sent a checksum."""
+    if not algorithm or not value:
+        return {}
+    return {f"x-amz-checksum-{algorithm.lower()}": value}
+
+
+async def put_object(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html"""
+    meta = meta_from_headers(call.request.headers)
+    incoming = body.request_body(
+        call.request,
+        call.auth,
+        max_size=MAX_PUT_SIZE,
+        idle_timeout=call.config.body_idle_timeout,
+    )
+    info = await call.store.put_object(call.bucket, call.key, incoming, meta)
+    headers = {"ETag": quote(info.etag)}
+    headers.update(checksum_headers(info.checksum_algorithm, info.checksum))
+    return web.Response(headers=headers)
+
+
+def _checksum_mode(call: Call) -> bool:
+    return call.request.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
+
+
+async def get_object(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html"""
+    async with call.store.open_object(call.bucket, call.key) as reader:
+        info = reader.info
+        wanted = parse_range(call.request.headers.get("Range"), info.size)
+        start, end = wanted if wanted is not None else (0, info.size)
+        # A ranged read answers no whole-object checksum: it would not describe these bytes.
+        headers = object_headers(info, checksum_mode=_checksum_mode(call) and wanted is None)
+        response = web.StreamResponse(status=200 if wanted is None else 206, headers=headers)
+        if wanted is not None:
+            response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
+        response.content_length = end - start
+        await response.prepare(call.request)
+        try:
+            async for chunk in reader.read(start, end):
+                await response.write(chunk)
+            await response.write_eof()
+        except Exception:
+            # The status line is sent: no S3 error can follow. Cut the connection so the
+            # client sees a short body, never wrong bytes.
+            log.warning("GetObject %s/%s aborted mid-body", call.bucket, call.key, exc_info=True)
+            if call.request.transport is not None:
+                call.request.transport.close()
+        return response
+
+
+def _head_response(info: ObjectInfo, checksum_mode: bool) -> web.Response:
+    response = web.Response(headers=object_headers(info, checksum_mode=checksum_mode))
+    # HEAD answers the length a GET would send, with no body.
+    response.headers["Content-Length"] = str(info.size)
+    return response
+
+
+async def head_object(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html"""
+    info = await call.store.head_object(call.bucket, call.key)
+    return _head_response(info, _checksum_mode(call))
+
+
+async def delete_object(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html"""
+    await call.store.delete_object(call.bucket, call.key)
+    return web.Response(status=204)

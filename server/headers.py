@@ -1,0 +1,98 @@
+"""Object attributes to and from HTTP headers, and the Range header."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Mapping
+
+from storage import Meta, ObjectInfo, S3Error, quote
+
+# The headers a PutObject or CreateMultipartUpload keeps and GetObject/HeadObject return.
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+STORED_HEADERS = (
+    "content-type",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "cache-control",
+    "expires",
+)
+USER_META_PREFIX = "x-amz-meta-"
+MAX_USER_META = 2048  # bytes of names and values together, as AWS counts them
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 answers for objects stored without one
+_RANGE = re.compile(r"bytes\s*=\s*(\d*)\s*-\s*(\d*)", re.IGNORECASE)
+
+
+def meta_from_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    user_size = 0
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower.startswith(USER_META_PREFIX):
+            meta[lower] = value
+            user_size += len(lower) - len(USER_META_PREFIX) + len(value.encode())
+        elif lower in STORED_HEADERS:
+            meta[lower] = value
+    encoding = meta.get("content-encoding")
+    if encoding is not None:
+        # aws-chunked describes the request's framing, not the object (botocore appends it to
+        # any encoding the object has: "gzip,aws-chunked").
+        kept = [e.strip() for e in encoding.split(",") if e.strip().lower() != "aws-chunked"]
+        if kept:
+            meta["content-encoding"] = ",".join(kept)
+        else:
+            del meta["content-encoding"]
+    if user_size > MAX_USER_META:
+        raise S3Error("MetadataTooLarge", Size=user_size, MaxSizeAllowed=MAX_USER_META)
+    return meta
+
+
+def http_date(ts: float) -> str:
+    return email.utils.formatdate(ts, usegmt=True)
+
+
+def object_headers(info: ObjectInfo, *, checksum_mode: bool = False) -> dict[str, str]:
+    """The headers GetObject and HeadObject answer with, except the length."""
+    headers = {
+        "ETag": quote(info.etag),
+        "Last-Modified": http_date(info.last_modified),
+        "Accept-Ranges": "bytes",
+        "Content-Type": DEFAULT_CONTENT_TYPE,
+    }
+    headers.update(_stored(info.meta))
+    if info.parts_count is not None:
+        headers["x-amz-mp-parts-count"] = str(info.parts_count)
+    if checksum_mode and info.checksum and info.checksum_algorithm:
+        headers[f"x-amz-checksum-{info.checksum_algorithm.lower()}"] = info.checksum
+        headers["x-amz-checksum-type"] = info.checksum_type or "FULL_OBJECT"
+    return headers
+
+
+def _stored(meta: Meta) -> dict[str, str]:
+    return {name.title() if "meta-" not in name else name: value for name, value in meta.items()}
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The [start, end) bytes a Range header asks for, or None for the whole object.
+
+    A header S3 cannot parse, or one with several ranges, is ignored and the whole object is
+    served, as S3 does; a syntactically valid range that lies past the end is InvalidRange.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
+    """
+    if header is None:
+        return None
+    match = _RANGE.fullmatch(header.strip())
+    if match is None or not (match[1] or match[2]):
+        return None
+    if not match[1]:
+        suffix = int(match[2])
+        if suffix == 0:
+            raise S3Error("InvalidRange", ActualObjectSize=size)
+        return max(0, size - suffix), size
+    start = int(match[1])
+    if match[2] and int(match[2]) < start:
+        return None
+    if start >= size:
+        raise S3Error("InvalidRange", ActualObjectSize=size)
+    return start, min(int(match[2]) + 1, size) if match[2] else size

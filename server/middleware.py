@@ -1,0 +1,87 @@
+"""The one place requests are authenticated, routed, timed, logged and turned into S3 errors.
+
+Handlers raise S3Error; this middleware renders it once as S3's XML error with its status, and
+answers any other exception as a logged InternalError (versitygw's ProcessController, garage's
+common_error.rs). The signature is checked before routing so an unauthenticated client learns
+nothing about what exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from server import routing, s3xml, sigv4
+from server.context import CONFIG, Call
+from server.handlers import HANDLERS
+from storage import S3Error
+
+log = logging.getLogger("s3mpu")
+access_log = logging.getLogger("s3mpu.access")
+
+REQUEST_ID = web.RequestKey("request_id", str)
+OPERATION = web.RequestKey("operation", str)
+
+
+def _error_response(request: web.Request, err: S3Error) -> web.Response:
+    body = s3xml.error(err, request.path, request[REQUEST_ID])
+    return web.Response(body=body, status=err.status, content_type="application/xml")
+
+
+async def dispatch(request: web.Request) -> web.StreamResponse:
+    config = request.app[CONFIG]
+    auth = sigv4.verify_request(
+        request.method,
+        request.rel_url.raw_path,
+        request.rel_url.raw_query_string,
+        request.headers,
+        secret_for=config.credentials.get,
+        region=config.region,
+    )
+    route = routing.route(request.method, request.rel_url.raw_path, request.query, request.headers)
+    request[OPERATION] = route.endpoint
+    handler = HANDLERS.get(route.endpoint)
+    if handler is None:
+        raise S3Error("NotImplemented", f"{route.endpoint} is not supported")
+    return await handler(Call(request, route, auth))
+
+
+@web.middleware
+async def s3_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request[REQUEST_ID] = secrets.token_hex(8).upper()
+    request[OPERATION] = "-"
+    started = time.monotonic()
+    response: web.StreamResponse | None = None
+    try:
+        response = await dispatch(request)
+    except S3Error as err:
+        response = _error_response(request, err)
+    except Exception:
+        log.exception("internal error in %s %s", request.method, request.path)
+        response = _error_response(request, S3Error("InternalError"))
+    finally:
+        status = response.status if response is not None else 0
+        sent = (response.content_length or 0) if response is not None else 0
+        access_log.info(
+            "%s %s %s %d in=%d out=%d %.1fms",
+            request.method,
+            request.rel_url.raw_path,
+            request[OPERATION],
+            status,
+            request.content_length or 0,
+            sent,
+            (time.monotonic() - started) * 1000,
+        )
+    return response
+
+
+async def add_request_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: every response, streamed or not, carries S3's request id headers."""
+    request_id = request.get(REQUEST_ID, "")
+    response.headers["x-amz-request-id"] = request_id
+    response.headers["x-amz-id-2"] = request_id
+    response.headers["Server"] = "s3mpu"

@@ -1,0 +1,120 @@
+"""Routing: a pure function from (method, path, query, headers) to an S3 operation.
+
+Path-style addressing: ``/`` is the service, ``/bucket`` the bucket, ``/bucket/key`` an object.
+The endpoint is the AWS operation name (DESIGN.md: one name per operation end to end). Tested as
+a table against the URL examples of the AWS API reference in tests/server/test_routing.py.
+Invalid combinations raise the S3 error AWS answers, as versitygw's s3api/router.go does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from storage import S3Error
+
+MAX_KEY_BYTES = 1024
+
+# Bucket and object sub-resources S3 has and s3mpu does not (yet): answered NotImplemented rather
+# than misrouted to a plain Get/Put/Delete.
+_UNSUPPORTED_SUBRESOURCES = frozenset(
+    {
+        "accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering",
+        "inventory", "legal-hold", "lifecycle", "location", "logging", "metadataConfiguration",
+        "metrics", "notification", "object-lock", "ownershipControls", "policy", "policyStatus",
+        "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
+        "session", "tagging", "torrent", "versioning", "versions", "website", "delete",
+        "renameObject",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    bucket: str | None = None
+    key: str | None = None
+
+
+def split_path(raw_path: str) -> tuple[str | None, str | None]:
+    """Bucket and key from a raw (percent-encoded) request path."""
+    try:
+        path = unquote(raw_path, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise S3Error("InvalidURI") from exc
+    if not path.startswith("/"):
+        raise S3Error("InvalidURI")
+    bucket, _, key = path[1:].partition("/")
+    if not bucket:
+        return None, None
+    if len(key.encode()) > MAX_KEY_BYTES:
+        raise S3Error("KeyTooLongError")
+    return bucket, key or None
+
+
+def route(
+    method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]
+) -> Route:
+    bucket, key = split_path(raw_path)
+    if bucket is None:
+        if method == "GET":
+            return Route("ListBuckets")
+        raise S3Error("MethodNotAllowed")
+    unsupported = _UNSUPPORTED_SUBRESOURCES.intersection(query)
+    if unsupported:
+        raise S3Error("NotImplemented", f"{sorted(unsupported)[0]} is not supported by s3mpu")
+    endpoint = _object_endpoint(method, query, headers) if key else _bucket_endpoint(method, query)
+    return Route(endpoint, bucket, key)
+
+
+def _bucket_endpoint(method: str, query: Mapping[str, str]) -> str:
+    if method == "GET":
+        if "uploads" in query:
+            return "ListMultipartUploads"
+        if query.get("list-type") == "2":
+            return "ListObjectsV2"
+        if "list-type" in query:
+            raise S3Error("InvalidArgument", ArgumentName="list-type")
+        raise S3Error("NotImplemented", "ListObjects (v1) is not supported yet; use ListObjectsV2")
+    if method == "PUT":
+        return "CreateBucket"
+    if method == "HEAD":
+        return "HeadBucket"
+    if method == "DELETE":
+        return "DeleteBucket"
+    if method == "POST":
+        raise S3Error("NotImplemented", "browser-based POST uploads are not supported")
+    raise S3Error("MethodNotAllowed")
+
+
+def _object_endpoint(method: str, query: Mapping[str, str], headers: Mapping[str, str]) -> str:
+    upload_id = "uploadId" in query
+    if method == "PUT":
+        if "partNumber" in query or upload_id:
+            if not ("partNumber" in query and upload_id):
+                raise S3Error("InvalidRequest", "UploadPart needs both partNumber and uploadId")
+            if "x-amz-copy-source" in headers:
+                raise S3Error("NotImplemented", "UploadPartCopy is not supported yet")
+            return "UploadPart"
+        if "x-amz-copy-source" in headers:
+            raise S3Error("NotImplemented", "CopyObject is not supported yet")
+        return "PutObject"
+    if method == "GET":
+        if upload_id:
+            return "ListParts"
+        if "partNumber" in query:
+            raise S3Error("NotImplemented", "GetObject by partNumber is not supported yet")
+        return "GetObject"
+    if method == "HEAD":
+        if "partNumber" in query:
+            raise S3Error("NotImplemented", "HeadObject by partNumber is not supported yet")
+        return "HeadObject"
+    if method == "DELETE":
+        return "AbortMultipartUpload" if upload_id else "DeleteObject"
+    if method == "POST":
+        if "uploads" in query:
+            return "CreateMultipartUpload"
+        if upload_id:
+            return "CompleteMultipartUpload"
+    raise S3Error("MethodNotAllowed")

@@ -1,0 +1,296 @@
+"""Every XML document s3mpu reads or writes. Built with ElementTree, parsed with defusedxml.
+
+Response shapes follow the AWS API reference examples (golden-tested in tests/server/test_s3xml.py)
+and botocore's S3 model. Request bodies are parsed with a size cap; elements are accepted with
+or without the S3 namespace; any parse failure is MalformedXML.
+"""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import quote as urlquote
+
+from defusedxml import ElementTree as SafeET
+
+from storage import (
+    Bucket,
+    CompletedPart,
+    CompleteResult,
+    ObjectInfo,
+    Page,
+    Part,
+    S3Error,
+    Upload,
+)
+from storage import quote as quote_etag
+
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+MAX_REQUEST_XML = 1024 * 1024  # CompleteMultipartUpload with 10,000 parts fits in well under this
+OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+OWNER_NAME = "s3mpu"
+
+
+def iso8601(ts: float) -> str:
+    """S3's XML timestamp: 2009-10-12T17:50:30.000Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
+
+
+def _text(parent: ET.Element, tag: str, value: Any) -> ET.Element:
+    element = ET.SubElement(parent, tag)
+    if isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif value is not None:
+        element.text = str(value)
+    return element
+
+
+def _optional(parent: ET.Element, tag: str, value: Any) -> None:
+    if value not in (None, ""):
+        _text(parent, tag, value)
+
+
+def _root(tag: str) -> ET.Element:
+    return ET.Element(tag, xmlns=NS)
+
+
+def _serialize(root: ET.Element) -> bytes:
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def _owner(parent: ET.Element, tag: str = "Owner") -> None:
+    owner = ET.SubElement(parent, tag)
+    _text(owner, "ID", OWNER_ID)
+    _text(owner, "DisplayName", OWNER_NAME)
+
+
+def _checksum(parent: ET.Element, algorithm: str | None, value: str | None) -> None:
+    if algorithm and value:
+        _text(parent, f"Checksum{algorithm}", value)
+
+
+def encode_key(value: str, encoding_type: str) -> str:
+    """A key, prefix or marker as a listing with encoding-type=url returns it."""
+    return urlquote(value, safe="/") if encoding_type == "url" else value
+
+
+# Responses
+
+
+def error(err: S3Error, resource: str, request_id: str) -> bytes:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#RESTErrorResponses"""
+    root = ET.Element("Error")
+    _text(root, "Code", err.code)
+    _text(root, "Message", err.message)
+    for name, value in err.fields.items():
+        _text(root, name, value)
+    _text(root, "Resource", resource)
+    _text(root, "RequestId", request_id)
+    return _serialize(root)
+
+
+def list_buckets(buckets: Iterable[Bucket]) -> bytes:
+    root = _root("ListAllMyBucketsResult")
+    _owner(root)
+    container = ET.SubElement(root, "Buckets")
+    for bucket in buckets:
+        element = ET.SubElement(container, "Bucket")
+        _text(element, "Name", bucket.name)
+        _text(element, "CreationDate", iso8601(bucket.created))
+    return _serialize(root)
+
+
+def _contents(root: ET.Element, obj: ObjectInfo, encoding_type: str) -> None:
+    element = ET.SubElement(root, "Contents")
+    _text(element, "Key", encode_key(obj.key, encoding_type))
+    _text(element, "LastModified", iso8601(obj.last_modified))
+    _text(element, "ETag", quote_etag(obj.etag))
+    _text(element, "Size", obj.size)
+    _text(element, "StorageClass", "STANDARD")
+    if obj.checksum_algorithm:
+        _text(element, "ChecksumAlgorithm", obj.checksum_algorithm)
+        _optional(element, "ChecksumType", obj.checksum_type)
+
+
+def _common_prefixes(root: ET.Element, prefixes: Iterable[str], encoding_type: str) -> None:
+    for prefix in prefixes:
+        _text(ET.SubElement(root, "CommonPrefixes"), "Prefix", encode_key(prefix, encoding_type))
+
+
+def list_objects_v2(
+    bucket: str,
+    page: Page[ObjectInfo],
+    *,
+    prefix: str,
+    delimiter: str,
+    max_keys: int,
+    encoding_type: str,
+    start_after: str,
+    continuation_token: str | None,
+    next_token: str | None,
+) -> bytes:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html"""
+    root = _root("ListBucketResult")
+    _text(root, "Name", bucket)
+    _text(root, "Prefix", encode_key(prefix, encoding_type))
+    _optional(root, "Delimiter", encode_key(delimiter, encoding_type))
+    _text(root, "MaxKeys", max_keys)
+    _optional(root, "EncodingType", encoding_type)
+    _text(root, "KeyCount", len(page.entries) + len(page.prefixes))
+    _text(root, "IsTruncated", page.truncated)
+    if continuation_token is not None:
+        _text(root, "ContinuationToken", continuation_token)
+    _optional(root, "NextContinuationToken", next_token)
+    _optional(root, "StartAfter", encode_key(start_after, encoding_type))
+    for obj in page.entries:
+        _contents(root, obj, encoding_type)
+    _common_prefixes(root, page.prefixes, encoding_type)
+    return _serialize(root)
+
+
+def initiate_multipart_upload(upload: Upload) -> bytes:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html"""
+    root = _root("InitiateMultipartUploadResult")
+    _text(root, "Bucket", upload.bucket)
+    _text(root, "Key", upload.key)
+    _text(root, "UploadId", upload.upload_id)
+    return _serialize(root)
+
+
+def list_parts(
+    upload: Upload,
+    parts: Sequence[Part],
+    *,
+    marker: int,
+    max_parts: int,
+    truncated: bool,
+) -> bytes:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html"""
+    root = _root("ListPartsResult")
+    _text(root, "Bucket", upload.bucket)
+    _text(root, "Key", upload.key)
+    _text(root, "UploadId", upload.upload_id)
+    _owner(root, "Initiator")
+    _owner(root)
+    _text(root, "StorageClass", "STANDARD")
+    _text(root, "PartNumberMarker", marker)
+    if parts:
+        _text(root, "NextPartNumberMarker", parts[-1].part_number)
+    _text(root, "MaxParts", max_parts)
+    _text(root, "IsTruncated", truncated)
+    _optional(root, "ChecksumAlgorithm", upload.checksum_algorithm)
+    _optional(root, "ChecksumType", upload.checksum_type)
+    for part in parts:
+        element = ET.SubElement(root, "Part")
+        _text(element, "PartNumber", part.part_number)
+        _text(element, "LastModified", iso8601(part.last_modified))
+        _text(element, "ETag", quote_etag(part.etag))
+        _text(element, "Size", part.size)
+        _checksum(element, upload.checksum_algorithm, part.checksum)
+    return _serialize(root)
+
+
+def list_multipart_uploads(
+    bucket: str,
+    page: Page[Upload],
+    *,
+    prefix: str,
+    delimiter: str,
+    max_uploads: int,
+    key_marker: str,
+    upload_id_marker: str,
+    encoding_type: str,
+) -> bytes:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html"""
+    root = _root("ListMultipartUploadsResult")
+    _text(root, "Bucket", bucket)
+    _text(root, "KeyMarker", encode_key(key_marker, encoding_type))
+    _text(root, "UploadIdMarker", upload_id_marker)
+    if page.truncated:
+        last = page.last_entry
+        next_key = last.key if last is not None else page.last_name
+        _text(root, "NextKeyMarker", encode_key(next_key or "", encoding_type))
+        _text(root, "NextUploadIdMarker", last.upload_id if last is not None else "")
+    _optional(root, "Delimiter", encode_key(delimiter, encoding_type))
+    _optional(root, "Prefix", encode_key(prefix, encoding_type))
+    _text(root, "MaxUploads", max_uploads)
+    _optional(root, "EncodingType", encoding_type)
+    _text(root, "IsTruncated", page.truncated)
+    for upload in page.entries:
+        element = ET.SubElement(root, "Upload")
+        _text(element, "Key", encode_key(upload.key, encoding_type))
+        _text(element, "UploadId", upload.upload_id)
+        _owner(element, "Initiator")
+        _owner(element)
+        _text(element, "StorageClass", "STANDARD")
+        _text(element, "Initiated", iso8601(upload.initiated))
+        _optional(element, "ChecksumAlgorithm", upload.checksum_algorithm)
+        _optional(element, "ChecksumType", upload.checksum_type)
+    _common_prefixes(root, page.prefixes, encoding_type)
+    return _serialize(root)
+
+
+def complete_multipart_upload(result: CompleteResult, location: str) -> bytes:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html"""
+    root = _root("CompleteMultipartUploadResult")
+    _text(root, "Location", location)
+    _text(root, "Bucket", result.bucket)
+    _text(root, "Key", result.key)
+    _text(root, "ETag", quote_etag(result.etag))
+    _checksum(root, result.checksum_algorithm, result.checksum)
+    _optional(root, "ChecksumType", result.checksum_type)
+    return _serialize(root)
+
+
+# Requests
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace, if any."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def parse(body: bytes, root_name: str) -> ET.Element:
+    """The document's root, which must be ``root_name``; MalformedXML for anything else."""
+    if not body or len(body) > MAX_REQUEST_XML:
+        raise S3Error("MalformedXML")
+    try:
+        root = SafeET.fromstring(body)
+    except Exception as exc:  # defusedxml raises ParseError and its own DTD/entity errors
+        raise S3Error("MalformedXML") from exc
+    if not isinstance(root, ET.Element) or _local(root.tag) != root_name:
+        raise S3Error("MalformedXML")
+    return root
+
+
+def _children(element: ET.Element, name: str) -> list[ET.Element]:
+    return [child for child in element if _local(child.tag) == name]
+
+
+def _child_text(element: ET.Element, name: str) -> str | None:
+    found = _children(element, name)
+    if len(found) != 1:
+        return None
+    return (found[0].text or "").strip()
+
+
+def parse_complete_multipart_upload(body: bytes) -> list[CompletedPart]:
+    """The parts a CompleteMultipartUpload request lists, in the order it lists them."""
+    root = parse(body, "CompleteMultipartUpload")
+    parts = []
+    for element in _children(root, "Part"):
+        number, etag = _child_text(element, "PartNumber"), _child_text(element, "ETag")
+        if number is None or etag is None or not number.isdigit():
+            raise S3Error("MalformedXML")
+        parts.append(CompletedPart(int(number), etag))
+    if not parts:
+        raise S3Error("MalformedXML")
+    return parts
+
+
+def parse_create_bucket(body: bytes) -> str | None:
+    """The LocationConstraint of a CreateBucket body, if any."""
+    root = parse(body, "CreateBucketConfiguration")
+    return _child_text(root, "LocationConstraint")

@@ -1,0 +1,57 @@
+"""s3mpu storage: S3 semantics over SQLite metadata and data files. No HTTP, no XML.
+
+The server imports storage through this package root only.
+"""
+
+from storage.checksums import CHECKSUM_ALGORITHMS, b64, digest_of
+from storage.errors import CATALOGUE, ErrorSpec, S3Error
+from storage.etag import multipart_etag, normalize, quote
+from storage.listing import MAX_KEYS
+from storage.models import (
+    DEFAULT_MIN_PART_SIZE,
+    MAX_OBJECT_SIZE,
+    MAX_PART_NUMBER,
+    MAX_PART_SIZE,
+    MAX_PUT_SIZE,
+    Bucket,
+    CompletedPart,
+    CompleteResult,
+    Digests,
+    IncomingBody,
+    Meta,
+    ObjectInfo,
+    Page,
+    Part,
+    Upload,
+)
+from storage.store import ObjectReader, Store
+
+__all__ = [
+    "CATALOGUE",
+    "CHECKSUM_ALGORITHMS",
+    "DEFAULT_MIN_PART_SIZE",
+    "MAX_KEYS",
+    "MAX_OBJECT_SIZE",
+    "MAX_PART_NUMBER",
+    "MAX_PART_SIZE",
+    "MAX_PUT_SIZE",
+    "Bucket",
+    "CompleteResult",
+    "CompletedPart",
+    "Digests",
+    "ErrorSpec",
+    "IncomingBody",
+    "Meta",
+    "ObjectInfo",
+    "ObjectReader",
+    "Page",
+    "Part",
+    "S3Error",
+    "Store",
+    "Upload",
+    "b64",
+    "digest_of",
+    "multipart_etag",
+    "normalize",
+    "quote",
+]

@@ -1,0 +1,380 @@
+"""All SQL lives here: the metadata schema and its queries, over SQLite in WAL mode.
+
+Two connections: one writer, whose transactions are serialised by a lock and start with
+BEGIN IMMEDIATE so they never deadlock on upgrade, and one reader, whose snapshot transactions
+run beside the writer (WAL). Callers get a ``Tx`` with typed methods, so storage semantics stay
+in store.py and a PostgreSQL implementation of ``Tx`` could stand beside this one (DESIGN.md
+invariant 6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.listing import After, AtLeast, Position, prefix_end
+from storage.models import Bucket, CompleteResult, ObjectInfo, Part, Segment, Upload
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY,
+    created REAL NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    object_id TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified REAL NOT NULL,
+    meta TEXT NOT NULL,
+    checksum_algorithm TEXT,
+    checksum_type TEXT,
+    checksum TEXT,
+    parts_count INTEGER,
+    PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+
+-- An object's data files in order (one for a PutObject, one per part for a multipart object).
+CREATE TABLE IF NOT EXISTS segments (
+    object_id TEXT NOT NULL,
+    part_number INTEGER NOT NULL,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    checksum TEXT,
+    PRIMARY KEY (object_id, part_number)
+) WITHOUT ROWID;
+
+-- state: 'open', or 'completed' (kept with its result so a retried Complete gets the same answer).
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    initiated REAL NOT NULL,
+    meta TEXT NOT NULL,
+    checksum_algorithm TEXT,
+    checksum_type TEXT,
+    state TEXT NOT NULL DEFAULT 'open',
+    result TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, initiated, upload_id);
+
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id TEXT NOT NULL,
+    part_number INTEGER NOT NULL,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    checksum TEXT,
+    last_modified REAL NOT NULL,
+    PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+"""
+
+_OBJECT_COLUMNS = (
+    "bucket, key, size, etag, last_modified, meta, checksum_algorithm, checksum_type, checksum, "
+    "parts_count"
+)
+_UPLOAD_COLUMNS = "upload_id, bucket, key, initiated, meta, checksum_algorithm, checksum_type"
+_PART_COLUMNS = "part_number, size, etag, last_modified, checksum"
+
+
+def _object(row: Sequence[Any]) -> ObjectInfo:
+    return ObjectInfo(
+        bucket=row[0],
+        key=row[1],
+        size=row[2],
+        etag=row[3],
+        last_modified=row[4],
+        meta=json.loads(row[5]),
+        checksum_algorithm=row[6],
+        checksum_type=row[7],
+        checksum=row[8],
+        parts_count=row[9],
+    )
+
+
+def _upload(row: Sequence[Any]) -> Upload:
+    return Upload(
+        upload_id=row[0],
+        bucket=row[1],
+        key=row[2],
+        initiated=row[3],
+        meta=json.loads(row[4]),
+        checksum_algorithm=row[5],
+        checksum_type=row[6],
+    )
+
+
+def _part(row: Sequence[Any]) -> Part:
+    return Part(part_number=row[0], size=row[1], etag=row[2], last_modified=row[3], checksum=row[4])
+
+
+def _key_range(prefix: str, position: Position, sort_columns: str) -> tuple[str, list[Any]]:
+    """SQL conditions for keys under ``prefix`` from ``position`` (see listing.py)."""
+    clauses = ["key >= ?"]
+    args: list[Any] = [prefix]
+    end = prefix_end(prefix)
+    if end is not None:
+        clauses.append("key < ?")
+        args.append(end)
+    if isinstance(position, After):
+        placeholders = ", ".join("?" * len(position.sort))
+        clauses.append(f"({sort_columns}) > ({placeholders})")
+        args.extend(position.sort)
+    elif isinstance(position, AtLeast):
+        clauses.append("key >= ?")
+        args.append(position.key)
+    return " AND ".join(clauses), args
+
+
+class Tx:
+    """One transaction's queries."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def _one(self, sql: str, *args: Any) -> Any:
+        async with self._db.execute(sql, args) as cur:
+            return await cur.fetchone()
+
+    async def _all(self, sql: str, *args: Any) -> list[Any]:
+        async with self._db.execute(sql, args) as cur:
+            return list(await cur.fetchall())
+
+    async def _run(self, sql: str, *args: Any) -> int:
+        async with self._db.execute(sql, args) as cur:
+            return cur.rowcount
+
+    # Buckets
+
+    async def get_bucket(self, name: str) -> Bucket | None:
+        row = await self._one("SELECT name, created FROM buckets WHERE name = ?", name)
+        return None if row is None else Bucket(row[0], row[1])
+
+    async def insert_bucket(self, name: str, created: float) -> bool:
+        """False when the bucket exists already."""
+        sql = "INSERT INTO buckets (name, created) VALUES (?, ?) ON CONFLICT DO NOTHING"
+        return await self._run(sql, name, created) == 1
+
+    async def bucket_in_use(self, name: str) -> bool:
+        sql = (
+            "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?) "
+            "OR EXISTS (SELECT 1 FROM uploads WHERE bucket = ? AND state = 'open')"
+        )
+        return bool((await self._one(sql, name, name))[0])
+
+    async def delete_bucket(self, name: str) -> None:
+        await self._run("DELETE FROM uploads WHERE bucket = ?", name)
+        await self._run("DELETE FROM buckets WHERE name = ?", name)
+
+    async def list_buckets(self) -> list[Bucket]:
+        rows = await self._all("SELECT name, created FROM buckets ORDER BY name")
+        return [Bucket(row[0], row[1]) for row in rows]
+
+    # Objects
+
+    async def get_object(self, bucket: str, key: str) -> tuple[ObjectInfo, str] | None:
+        sql = f"SELECT {_OBJECT_COLUMNS}, object_id FROM objects WHERE bucket = ? AND key = ?"
+        row = await self._one(sql, bucket, key)
+        return None if row is None else (_object(row), row[10])
+
+    async def get_segments(self, object_id: str) -> list[Segment]:
+        sql = (
+            "SELECT blob, size, part_number, etag, checksum FROM segments "
+            "WHERE object_id = ? ORDER BY part_number"
+        )
+        return [Segment(*row) for row in await self._all(sql, object_id)]
+
+    async def delete_object(self, bucket: str, key: str) -> list[str]:
+        """Drop the object's rows; return the blobs that are now unreferenced."""
+        row = await self._one(
+            "DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING object_id", bucket, key
+        )
+        if row is None:
+            return []
+        blobs = await self._all("DELETE FROM segments WHERE object_id = ? RETURNING blob", row[0])
+        return [blob for (blob,) in blobs]
+
+    async def put_object(
+        self, info: ObjectInfo, object_id: str, segments: Sequence[Segment]
+    ) -> list[str]:
+        """Insert or replace an object; return the blobs of the object it replaced."""
+        replaced = await self.delete_object(info.bucket, info.key)
+        await self._run(
+            f"INSERT INTO objects ({_OBJECT_COLUMNS}, object_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            info.bucket,
+            info.key,
+            info.size,
+            info.etag,
+            info.last_modified,
+            json.dumps(dict(info.meta)),
+            info.checksum_algorithm,
+            info.checksum_type,
+            info.checksum,
+            info.parts_count,
+            object_id,
+        )
+        await self._db.executemany(
+            "INSERT INTO segments (object_id, part_number, blob, size, etag, checksum) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(object_id, s.part_number, s.blob, s.size, s.etag, s.checksum) for s in segments],
+        )
+        return replaced
+
+    async def list_objects(
+        self, bucket: str, prefix: str, position: Position, limit: int
+    ) -> list[tuple[tuple[str], ObjectInfo]]:
+        where, args = _key_range(prefix, position, "key")
+        sql = (
+            f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND {where} "
+            "ORDER BY key LIMIT ?"
+        )
+        rows = await self._all(sql, bucket, *args, limit)
+        return [((row[1],), _object(row)) for row in rows]
+
+    # Multipart uploads
+
+    async def insert_upload(self, upload: Upload) -> None:
+        await self._run(
+            f"INSERT INTO uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            upload.upload_id,
+            upload.bucket,
+            upload.key,
+            upload.initiated,
+            json.dumps(dict(upload.meta)),
+            upload.checksum_algorithm,
+            upload.checksum_type,
+        )
+
+    async def get_upload(self, upload_id: str) -> tuple[Upload, str, CompleteResult | None] | None:
+        """The upload, its state and, once completed, the result Complete answered."""
+        sql = f"SELECT {_UPLOAD_COLUMNS}, state, result FROM uploads WHERE upload_id = ?"
+        row = await self._one(sql, upload_id)
+        if row is None:
+            return None
+        result = None if row[8] is None else CompleteResult(**json.loads(row[8]))
+        return _upload(row), row[7], result
+
+    async def claim_upload(self, upload_id: str, result: CompleteResult) -> bool:
+        """Mark an open upload completed (DESIGN.md invariant 5); False if it was not open."""
+        sql = (
+            "UPDATE uploads SET state = 'completed', result = ? "
+            "WHERE upload_id = ? AND state = 'open'"
+        )
+        return await self._run(sql, json.dumps(result.__dict__), upload_id) == 1
+
+    async def delete_upload(self, upload_id: str) -> list[str]:
+        """Drop an upload and its parts; return the parts' blobs."""
+        await self._run("DELETE FROM uploads WHERE upload_id = ?", upload_id)
+        return await self.delete_parts(upload_id)
+
+    async def delete_parts(self, upload_id: str) -> list[str]:
+        rows = await self._all("DELETE FROM parts WHERE upload_id = ? RETURNING blob", upload_id)
+        return [blob for (blob,) in rows]
+
+    async def put_part(self, upload_id: str, part: Part, blob: str) -> str | None:
+        """Insert or replace a part; return the blob of the part it replaced."""
+        old = await self._one(
+            "SELECT blob FROM parts WHERE upload_id = ? AND part_number = ?",
+            upload_id,
+            part.part_number,
+        )
+        await self._run(
+            "INSERT OR REPLACE INTO parts "
+            f"(upload_id, blob, {_PART_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            upload_id,
+            blob,
+            part.part_number,
+            part.size,
+            part.etag,
+            part.last_modified,
+            part.checksum,
+        )
+        return None if old is None else str(old[0])
+
+    async def get_parts(self, upload_id: str) -> dict[int, tuple[Part, str]]:
+        sql = f"SELECT {_PART_COLUMNS}, blob FROM parts WHERE upload_id = ?"
+        return {row[0]: (_part(row), row[5]) for row in await self._all(sql, upload_id)}
+
+    async def list_parts(self, upload_id: str, after: int, limit: int) -> list[Part]:
+        sql = (
+            f"SELECT {_PART_COLUMNS} FROM parts WHERE upload_id = ? AND part_number > ? "
+            "ORDER BY part_number LIMIT ?"
+        )
+        return [_part(row) for row in await self._all(sql, upload_id, after, limit)]
+
+    async def list_uploads(
+        self, bucket: str, prefix: str, position: Position, limit: int
+    ) -> list[tuple[tuple[str, float, str], Upload]]:
+        where, args = _key_range(prefix, position, "key, initiated, upload_id")
+        sql = (
+            f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE bucket = ? AND state = 'open' AND "
+            f"{where} ORDER BY key, initiated, upload_id LIMIT ?"
+        )
+        rows = await self._all(sql, bucket, *args, limit)
+        return [((row[2], row[3], row[0]), _upload(row)) for row in rows]
+
+    # Housekeeping
+
+    async def referenced_blobs(self) -> set[str]:
+        rows = await self._all("SELECT blob FROM parts UNION ALL SELECT blob FROM segments")
+        return {blob for (blob,) in rows}
+
+
+class Metadata:
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path, *, fsync: bool = True) -> Metadata:
+        # synchronous=FULL syncs the WAL at every commit: an acknowledged write survives power
+        # loss. OFF is for --no-fsync throw-away data.
+        sync = "FULL" if fsync else "OFF"
+        connections = []
+        for _ in range(2):
+            db = await aiosqlite.connect(path, isolation_level=None)
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute(f"PRAGMA synchronous = {sync}")
+            await db.execute("PRAGMA busy_timeout = 10000")
+            connections.append(db)
+        await connections[0].executescript(SCHEMA)
+        return cls(connections[0], connections[1])
+
+    async def close(self) -> None:
+        await self._writer.close()
+        await self._reader.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Tx]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """A read-only snapshot: every query in the block sees the same committed state."""
+        async with self._read_lock:
+            await self._reader.execute("BEGIN")
+            try:
+                yield Tx(self._reader)
+            finally:
+                await self._reader.execute("COMMIT")

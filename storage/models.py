@@ -1,0 +1,131 @@
+"""The plain dataclasses the Store takes and returns. No HTTP, no XML."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+# Stored object attributes, opaque to storage: the server decides which request headers (and
+# x-amz-meta-* pairs) it keeps and gives back.
+Meta = Mapping[str, str]
+
+# Digests computed over a body, by algorithm name ("MD5", "CRC32", ...).
+Digests = Mapping[str, bytes]
+
+GiB = 1024**3
+MiB = 1024**2
+
+# AWS's multipart limits.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
+MAX_PART_SIZE = 5 * GiB
+MAX_OBJECT_SIZE = 5 * 1024 * GiB
+MAX_PUT_SIZE = 5 * GiB
+MIN_PART_NUMBER = 1
+MAX_PART_NUMBER = 10_000
+DEFAULT_MIN_PART_SIZE = 5 * MiB
+
+
+def _accept(_: Digests) -> None:
+    return None
+
+
+@dataclass
+class IncomingBody:
+    """A request body on its way to disk.
+
+    ``chunks`` yields the decoded bytes as they arrive. The store computes MD5 plus ``digests``
+    in the same pass as it writes, then calls ``verify`` once the stream is exhausted and before
+    anything becomes visible: ``verify`` raises (an S3Error) to reject the body, and then nothing
+    is stored. ``checksum_algorithm`` names the digest kept as the object's or part's checksum.
+    """
+
+    chunks: AsyncIterator[bytes | memoryview]
+    max_size: int
+    digests: frozenset[str] = frozenset()
+    verify: Callable[[Digests], None] = _accept
+    checksum_algorithm: str | None = None
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    created: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One data file of an object, in order: a multipart object has one per part."""
+
+    blob: str
+    size: int
+    part_number: int
+    etag: str
+    checksum: str | None
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    bucket: str
+    key: str
+    size: int
+    etag: str  # unquoted: hex MD5, or hex MD5 "-N" for multipart objects
+    last_modified: float
+    meta: Meta
+    checksum_algorithm: str | None = None
+    checksum_type: str | None = None
+    checksum: str | None = None  # base64
+    parts_count: int | None = None  # set for multipart objects
+
+
+@dataclass(frozen=True)
+class Upload:
+    upload_id: str
+    bucket: str
+    key: str
+    initiated: float
+    meta: Meta
+    checksum_algorithm: str | None = None
+    checksum_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    part_number: int
+    size: int
+    etag: str
+    last_modified: float
+    checksum: str | None = None  # base64, of the upload's checksum algorithm
+
+
+@dataclass(frozen=True)
+class CompletedPart:
+    """A part as CompleteMultipartUpload's request lists it."""
+
+    part_number: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class CompleteResult:
+    bucket: str
+    key: str
+    etag: str
+    size: int
+    checksum_algorithm: str | None = None
+    checksum_type: str | None = None
+    checksum: str | None = None
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a listing: entries and common prefixes in key order, as S3 pages them."""
+
+    entries: list[T] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)
+    truncated: bool = False
+    # The name of the last entry or common prefix returned: the next page starts after it.
+    last_name: str | None = None
+    last_entry: T | None = None

@@ -1,0 +1,399 @@
+"""The Store: S3 semantics over metadata rows and data files. No HTTP, no XML.
+
+Every write follows DESIGN.md's invariants: bytes stream to a file first, one short transaction
+makes them visible, and files that rows stop referencing are deleted after that commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage import listing
+from storage.blobs import BlobStore, WrittenBlob
+from storage.checksums import b64
+from storage.errors import S3Error
+from storage.etag import multipart_etag, normalize
+from storage.listing import After, AtLeast, Position
+from storage.metadata import Metadata, Tx
+from storage.models import (
+    DEFAULT_MIN_PART_SIZE,
+    MAX_OBJECT_SIZE,
+    MAX_PART_NUMBER,
+    MIN_PART_NUMBER,
+    Bucket,
+    CompletedPart,
+    CompleteResult,
+    IncomingBody,
+    Meta,
+    ObjectInfo,
+    Page,
+    Part,
+    Segment,
+    Upload,
+)
+
+
+@dataclass(frozen=True)
+class ObjectReader:
+    """An object being read: its attributes and its data files, kept on disk while open."""
+
+    info: ObjectInfo
+    segments: Sequence[Segment]
+    blobs: BlobStore
+
+    async def read(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """Yield the object's bytes ``start`` to ``end`` (exclusive; None: to the end)."""
+        end = self.info.size if end is None else end
+        offset = 0
+        for segment in self.segments:
+            seg_start, seg_end = offset, offset + segment.size
+            offset = seg_end
+            if seg_end <= start or segment.size == 0:
+                continue
+            if seg_start >= end:
+                break
+            first = max(start, seg_start) - seg_start
+            last = min(end, seg_end) - seg_start
+            async for chunk in self.blobs.read(segment.blob, first, last - first):
+                yield chunk
+
+
+def _checksum(written: WrittenBlob, body: IncomingBody) -> str | None:
+    if body.checksum_algorithm is None:
+        return None
+    return b64(written.digests[body.checksum_algorithm])
+
+
+class Store:
+    def __init__(self, meta: Metadata, blobs: BlobStore, *, min_part_size: int) -> None:
+        self.meta = meta
+        self.blobs = blobs
+        self.min_part_size = min_part_size
+
+    @classmethod
+    async def open(
+        cls, data_dir: Path, *, fsync: bool = True, min_part_size: int = DEFAULT_MIN_PART_SIZE
+    ) -> Store:
+        """Open (or create) the store in ``data_dir`` and remove what a crash left behind."""
+        blobs = BlobStore(data_dir, fsync=fsync)
+        blobs.prepare()
+        meta = await Metadata.open(data_dir / "meta.sqlite3", fsync=fsync)
+        async with meta.read() as tx:
+            referenced = await tx.referenced_blobs()
+        blobs.sweep(referenced)
+        return cls(meta, blobs, min_part_size=min_part_size)
+
+    async def close(self) -> None:
+        await self.meta.close()
+
+    # Buckets
+
+    async def create_bucket(self, name: str) -> None:
+        async with self.meta.write() as tx:
+            if not await tx.insert_bucket(name, time.time()):
+                # Single-tenant: whoever asks owns every bucket.
+                raise S3Error("BucketAlreadyOwnedByYou", BucketName=name)
+
+    async def head_bucket(self, name: str) -> Bucket:
+        async with self.meta.read() as tx:
+            return await self._bucket(tx, name)
+
+    async def delete_bucket(self, name: str) -> None:
+        async with self.meta.write() as tx:
+            await self._bucket(tx, name)
+            if await tx.bucket_in_use(name):
+                raise S3Error("BucketNotEmpty", BucketName=name)
+            await tx.delete_bucket(name)
+
+    async def list_buckets(self) -> list[Bucket]:
+        async with self.meta.read() as tx:
+            return await tx.list_buckets()
+
+    @staticmethod
+    async def _bucket(tx: Tx, name: str) -> Bucket:
+        bucket = await tx.get_bucket(name)
+        if bucket is None:
+            raise S3Error("NoSuchBucket", BucketName=name)
+        return bucket
+
+    # Objects
+
+    async def put_object(self, bucket: str, key: str, body: IncomingBody, meta: Meta) -> ObjectInfo:
+        await self.head_bucket(bucket)
+        written = await self.blobs.write(body)
+        etag = written.digests["MD5"].hex()
+        checksum = _checksum(written, body)
+        info = ObjectInfo(
+            bucket=bucket,
+            key=key,
+            size=written.size,
+            etag=etag,
+            last_modified=time.time(),
+            meta=meta,
+            checksum_algorithm=body.checksum_algorithm,
+            checksum_type="FULL_OBJECT" if checksum else None,
+            checksum=checksum,
+        )
+        segment = Segment(written.blob, written.size, 1, etag, checksum)
+        await self._commit_object(info, [segment], orphans=[written.blob])
+        return info
+
+    async def _commit_object(
+        self, info: ObjectInfo, segments: Sequence[Segment], orphans: Sequence[str]
+    ) -> None:
+        """Make ``info`` visible, replacing any object at its key; on failure delete
+        ``orphans``, the files written for it."""
+        committed = False
+        try:
+            async with self.meta.write() as tx:
+                await self._bucket(tx, info.bucket)
+                replaced = await tx.put_object(info, secrets.token_hex(16), segments)
+            committed = True
+        finally:
+            if not committed:
+                self.blobs.delete(orphans)
+        self.blobs.delete(replaced)
+
+    async def head_object(self, bucket: str, key: str) -> ObjectInfo:
+        async with self.meta.read() as tx:
+            return (await self._object(tx, bucket, key))[0]
+
+    @asynccontextmanager
+    async def open_object(self, bucket: str, key: str) -> AsyncIterator[ObjectReader]:
+        """The object and its data, which stay readable until the block ends even if the object
+        is replaced or deleted meanwhile."""
+        async with self.meta.read() as tx:
+            info, object_id = await self._object(tx, bucket, key)
+            segments = await tx.get_segments(object_id)
+        with self.blobs.lease(s.blob for s in segments):
+            yield ObjectReader(info, segments, self.blobs)
+
+    @staticmethod
+    async def _object(tx: Tx, bucket: str, key: str) -> tuple[ObjectInfo, str]:
+        found = await tx.get_object(bucket, key)
+        if found is None:
+            await Store._bucket(tx, bucket)
+            raise S3Error("NoSuchKey", Key=key)
+        return found
+
+    async def delete_object(self, bucket: str, key: str) -> None:
+        """Delete ``key``; deleting a key that does not exist succeeds, as in S3."""
+        async with self.meta.write() as tx:
+            await self._bucket(tx, bucket)
+            blobs = await tx.delete_object(bucket, key)
+        self.blobs.delete(blobs)
+
+    async def list_objects(
+        self, bucket: str, *, prefix: str, delimiter: str, max_keys: int, after: str
+    ) -> Page[ObjectInfo]:
+        """ListObjectsV2: keys under ``prefix`` that sort after ``after``."""
+        async with self.meta.read() as tx:
+            await self._bucket(tx, bucket)
+
+            async def fetch(position: Position, limit: int) -> list[tuple[tuple[str], ObjectInfo]]:
+                return await tx.list_objects(bucket, prefix, position, limit)
+
+            start: Position = After((after,)) if after > prefix else AtLeast(prefix)
+            return await listing.list_page(
+                fetch, start, prefix=prefix, delimiter=delimiter, max_keys=max_keys, marker=after
+            )
+
+    # Multipart uploads
+
+    async def create_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        meta: Meta,
+        *,
+        checksum_algorithm: str | None = None,
+        checksum_type: str | None = None,
+    ) -> Upload:
+        # Upload ids are opaque and unguessable: 48 random bytes, URL-safe.
+        upload = Upload(
+            upload_id=secrets.token_urlsafe(48),
+            bucket=bucket,
+            key=key,
+            initiated=time.time(),
+            meta=meta,
+            checksum_algorithm=checksum_algorithm,
+            checksum_type=checksum_type,
+        )
+        async with self.meta.write() as tx:
+            await self._bucket(tx, bucket)
+            await tx.insert_upload(upload)
+        return upload
+
+    @staticmethod
+    async def _open_upload(tx: Tx, bucket: str, key: str, upload_id: str) -> Upload:
+        found = await tx.get_upload(upload_id)
+        if found is None or found[1] != "open" or (found[0].bucket, found[0].key) != (bucket, key):
+            await Store._bucket(tx, bucket)
+            raise S3Error("NoSuchUpload", UploadId=upload_id)
+        return found[0]
+
+    async def get_upload(self, bucket: str, key: str, upload_id: str) -> Upload:
+        async with self.meta.read() as tx:
+            return await self._open_upload(tx, bucket, key, upload_id)
+
+    async def upload_part(
+        self, bucket: str, key: str, upload_id: str, part_number: int, body: IncomingBody
+    ) -> Part:
+        if not MIN_PART_NUMBER <= part_number <= MAX_PART_NUMBER:
+            raise S3Error(
+                "InvalidArgument",
+                "Part number must be an integer between 1 and 10000, inclusive",
+                ArgumentName="partNumber",
+                ArgumentValue=part_number,
+            )
+        await self.get_upload(bucket, key, upload_id)
+        written = await self.blobs.write(body)
+        part = Part(
+            part_number=part_number,
+            size=written.size,
+            etag=written.digests["MD5"].hex(),
+            last_modified=time.time(),
+            checksum=_checksum(written, body),
+        )
+        committed = False
+        try:
+            async with self.meta.write() as tx:
+                # Checked again inside the transaction: a Complete or Abort may have won while
+                # the body streamed, and a part must not resurrect a finished upload.
+                await self._open_upload(tx, bucket, key, upload_id)
+                replaced = await tx.put_part(upload_id, part, written.blob)
+            committed = True
+        finally:
+            if not committed:
+                self.blobs.delete([written.blob])
+        if replaced is not None:
+            self.blobs.delete([replaced])
+        return part
+
+    async def list_parts(
+        self, bucket: str, key: str, upload_id: str, *, max_parts: int, after: int
+    ) -> tuple[Upload, list[Part], bool]:
+        """ListParts: the upload, up to ``max_parts`` parts numbered above ``after``, and
+        whether more follow."""
+        async with self.meta.read() as tx:
+            upload = await self._open_upload(tx, bucket, key, upload_id)
+            parts = await tx.list_parts(upload_id, after, max_parts + 1)
+        return upload, parts[:max_parts], len(parts) > max_parts
+
+    async def list_multipart_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str,
+        delimiter: str,
+        max_uploads: int,
+        key_marker: str,
+        upload_id_marker: str,
+    ) -> Page[Upload]:
+        async with self.meta.read() as tx:
+            await self._bucket(tx, bucket)
+            start: Position = AtLeast(prefix)
+            if key_marker and key_marker >= prefix:
+                # Without an upload-id-marker, listing resumes after every upload of key-marker.
+                start = After((key_marker, float("inf"), ""))
+                if upload_id_marker:
+                    found = await tx.get_upload(upload_id_marker)
+                    if found is not None and found[0].key == key_marker:
+                        start = After((key_marker, found[0].initiated, upload_id_marker))
+
+            async def fetch(
+                position: Position, limit: int
+            ) -> list[tuple[tuple[str, float, str], Upload]]:
+                return await tx.list_uploads(bucket, prefix, position, limit)
+
+            return await listing.list_page(
+                fetch,
+                start,
+                prefix=prefix,
+                delimiter=delimiter,
+                max_keys=max_uploads,
+                marker=key_marker,
+            )
+
+    async def complete_multipart_upload(
+        self, bucket: str, key: str, upload_id: str, listed: Sequence[CompletedPart]
+    ) -> CompleteResult:
+        """Join the listed parts into the object at ``key``, atomically and without copying.
+
+        https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+        """
+        async with self.meta.write() as tx:
+            found = await tx.get_upload(upload_id)
+            if found is not None and found[2] is not None and found[2].key == key:
+                if found[2].bucket == bucket:
+                    return found[2]  # a retry of a Complete that succeeded
+            upload = await self._open_upload(tx, bucket, key, upload_id)
+            segments = self._validate_complete(upload_id, listed, await tx.get_parts(upload_id))
+            size = sum(s.size for s in segments)
+            if size > MAX_OBJECT_SIZE:
+                raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=MAX_OBJECT_SIZE)
+            result = CompleteResult(
+                bucket=bucket, key=key, etag=multipart_etag(s.etag for s in segments), size=size
+            )
+            info = ObjectInfo(
+                bucket=bucket,
+                key=key,
+                size=size,
+                etag=result.etag,
+                last_modified=time.time(),
+                meta=upload.meta,
+                parts_count=len(segments),
+            )
+            if not await tx.claim_upload(upload_id, result):
+                raise S3Error("NoSuchUpload", UploadId=upload_id)
+            replaced = await tx.put_object(info, secrets.token_hex(16), segments)
+            kept = {s.blob for s in segments}
+            # Parts the client did not list are deleted with the upload's part rows.
+            unlisted = [b for b in await tx.delete_parts(upload_id) if b not in kept]
+        self.blobs.delete(replaced + unlisted)
+        return result
+
+    def _validate_complete(
+        self,
+        upload_id: str,
+        listed: Sequence[CompletedPart],
+        parts: dict[int, tuple[Part, str]],
+    ) -> list[Segment]:
+        """The segments of the object ``listed`` describes, or the S3 error AWS answers."""
+        segments: list[Segment] = []
+        previous = 0
+        for entry in listed:
+            if entry.part_number <= previous:
+                raise S3Error("InvalidPartOrder", UploadId=upload_id)
+            previous = entry.part_number
+            found = parts.get(entry.part_number)
+            if found is None or found[0].etag != normalize(entry.etag):
+                raise S3Error(
+                    "InvalidPart",
+                    UploadId=upload_id,
+                    PartNumber=entry.part_number,
+                    ETag=entry.etag,
+                )
+            part, blob = found
+            segments.append(Segment(blob, part.size, part.part_number, part.etag, part.checksum))
+        for segment in segments[:-1]:
+            if segment.size < self.min_part_size:
+                raise S3Error(
+                    "EntityTooSmall",
+                    ProposedSize=segment.size,
+                    MinSizeAllowed=self.min_part_size,
+                    PartNumber=segment.part_number,
+                    ETag=segment.etag,
+                )
+        return segments
+
+    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        async with self.meta.write() as tx:
+            await self._open_upload(tx, bucket, key, upload_id)
+            blobs = await tx.delete_upload(upload_id)
+        self.blobs.delete(blobs)
