@@ -63,6 +63,13 @@ def common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
     return None if at < 0 else key[: at + len(delimiter)]
 
 
+def start_position(prefix: str, marker: str) -> Position:
+    """Where a listing under ``prefix`` that continues after ``marker`` starts."""
+    if marker and marker >= prefix:
+        return After((marker,))
+    return AtLeast(prefix)
+
+
 async def list_page(
     fetch: Fetch[T],
     start: Position,

@@ -198,7 +198,7 @@ class Store:
             async def fetch(position: Position, limit: int) -> list[tuple[tuple[str], ObjectInfo]]:
                 return await tx.list_objects(bucket, prefix, position, limit)
 
-            start: Position = After((after,)) if after > prefix else AtLeast(prefix)
+            start = listing.start_position(prefix, after)
             return await listing.list_page(
                 fetch, start, prefix=prefix, delimiter=delimiter, max_keys=max_keys, marker=after
             )

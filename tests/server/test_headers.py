@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from server.headers import meta_from_headers, parse_range
+from storage import S3Error
+
+
+@pytest.mark.parametrize(
+    ("header", "size", "expected"),
+    [
+        (None, 10, None),
+        ("bytes=0-0", 10, (0, 1)),
+        ("bytes=2-4", 10, (2, 5)),
+        ("bytes=2-", 10, (2, 10)),
+        ("bytes=-3", 10, (7, 10)),
+        ("bytes=-30", 10, (0, 10)),
+        ("bytes=5-100", 10, (5, 10)),
+        ("bytes=9-9", 10, (9, 10)),
+        ("bytes=4-2", 10, None),  # invalid: ignored, whole object
+        ("bytes=0-1,3-4", 10, None),  # several ranges: whole object, as S3
+        ("items=0-1", 10, None),
+        ("bytes=a-b", 10, None),
+        ("bytes=-", 10, None),
+    ],
+)
+def test_parse_range(header: str | None, size: int, expected: tuple[int, int] | None) -> None:
+    assert parse_range(header, size) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "size"), [("bytes=10-", 10), ("bytes=10-20", 10), ("bytes=-0", 10), ("bytes=0-", 0)]
+)
+def test_parse_range_unsatisfiable(header: str, size: int) -> None:
+    with pytest.raises(S3Error) as caught:
+        parse_range(header, size)
+    assert caught.value.code == "InvalidRange"
+
+
+def test_meta_keeps_stored_headers_and_user_meta_only() -> None:
+    meta = meta_from_headers(
+        {
+            "Content-Type": "text/plain",
+            "Content-Encoding": "gzip,aws-chunked",
+            "X-Amz-Meta-Color": "blue",
+            "Authorization": "secret",
+            "X-Amz-Date": "x",
+        }
+    )
+    assert meta == {
+        "content-type": "text/plain",
+        "content-encoding": "gzip",
+        "x-amz-meta-color": "blue",
+    }
+
+
+def test_meta_drops_content_encoding_that_was_only_aws_chunked() -> None:
+    assert meta_from_headers({"Content-Encoding": "aws-chunked"}) == {}
+
+
+def test_meta_too_large() -> None:
+    with pytest.raises(S3Error) as caught:
+        meta_from_headers({"x-amz-meta-big": "v" * 2048})
+    assert caught.value.code == "MetadataTooLarge"
+    assert meta_from_headers({"x-amz-meta-ok": "v" * (2048 - 2)})

@@ -1,0 +1,108 @@
+"""The routing table, against the request examples of the AWS API reference."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from server.routing import Route, route
+from storage import S3Error
+
+
+def _route(method: str, url: str, headers: dict[str, str] | None = None) -> Route:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return route(method, parts.path, query, headers or {})
+
+
+# (method, URL as in the AWS API reference's request syntax, endpoint, bucket, key)
+TABLE = [
+    ("GET", "/", "ListBuckets", None, None),
+    ("PUT", "/Bucket", "CreateBucket", "Bucket", None),
+    ("PUT", "/Bucket/", "CreateBucket", "Bucket", None),
+    ("HEAD", "/Bucket", "HeadBucket", "Bucket", None),
+    ("DELETE", "/Bucket", "DeleteBucket", "Bucket", None),
+    ("GET", "/Bucket?list-type=2&prefix=a&delimiter=/", "ListObjectsV2", "Bucket", None),
+    ("GET", "/Bucket?uploads", "ListMultipartUploads", "Bucket", None),
+    ("GET", "/Bucket?uploads&max-uploads=3", "ListMultipartUploads", "Bucket", None),
+    ("PUT", "/Bucket/Key+", "PutObject", "Bucket", "Key+"),
+    ("GET", "/Bucket/my-image.jpg", "GetObject", "Bucket", "my-image.jpg"),
+    ("HEAD", "/Bucket/my-image.jpg", "HeadObject", "Bucket", "my-image.jpg"),
+    ("DELETE", "/Bucket/my-second-image.jpg", "DeleteObject", "Bucket", "my-second-image.jpg"),
+    ("POST", "/Bucket/example-object?uploads", "CreateMultipartUpload", "Bucket", "example-object"),
+    (
+        "PUT",
+        "/Bucket/my-movie.m2ts?partNumber=1&uploadId=VCVsb2FkIElEIGZvciBlbZZpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZR",
+        "UploadPart",
+        "Bucket",
+        "my-movie.m2ts",
+    ),
+    (
+        "GET",
+        "/Bucket/example-object?uploadId=XXBsb2FkIElEIGZvciBlbHZpbmcncyVcdS1tb3ZpZS5tMnRzEEEwbG9hZA&max-parts=2&part-number-marker=1",
+        "ListParts",
+        "Bucket",
+        "example-object",
+    ),  # noqa: E501
+    (
+        "POST",
+        "/Bucket/example-object?uploadId=AAAsb2FkIElEIGZvciBlbHZpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA",
+        "CompleteMultipartUpload",
+        "Bucket",
+        "example-object",
+    ),  # noqa: E501
+    (
+        "DELETE",
+        "/Bucket/example-object?uploadId=VXBsb2FkIElEIGZvciBlbHZpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZ",
+        "AbortMultipartUpload",
+        "Bucket",
+        "example-object",
+    ),  # noqa: E501
+    (
+        "GET",
+        "/Bucket/photos/2006/February/sample.jpg",
+        "GetObject",
+        "Bucket",
+        "photos/2006/February/sample.jpg",
+    ),  # noqa: E501
+    ("GET", "/Bucket/a%20b%2Bc%2Fd", "GetObject", "Bucket", "a b+c/d"),
+    ("GET", "/Bucket//leading-slash", "GetObject", "Bucket", "/leading-slash"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "endpoint", "bucket", "key"), TABLE)
+def test_route_aws_examples(
+    method: str, url: str, endpoint: str, bucket: str | None, key: str | None
+) -> None:
+    assert _route(method, url) == Route(endpoint, bucket, key)
+
+
+ERRORS = [
+    ("PUT", "/", {}, "MethodNotAllowed"),
+    ("GET", "/Bucket?acl", {}, "NotImplemented"),
+    ("GET", "/Bucket/key?tagging", {}, "NotImplemented"),
+    ("PUT", "/Bucket?versioning", {}, "NotImplemented"),
+    ("GET", "/Bucket?list-type=3", {}, "InvalidArgument"),
+    ("GET", "/Bucket", {}, "NotImplemented"),  # ListObjects v1: a later issue
+    ("POST", "/Bucket/key", {}, "MethodNotAllowed"),
+    ("PATCH", "/Bucket/key", {}, "MethodNotAllowed"),
+    ("PUT", "/Bucket/key?uploadId=x", {}, "InvalidRequest"),
+    ("PUT", "/Bucket/key?partNumber=1", {}, "InvalidRequest"),
+    ("PUT", "/Bucket/key?partNumber=1&uploadId=x", {"x-amz-copy-source": "/b/k"}, "NotImplemented"),
+    ("PUT", "/Bucket/key", {"x-amz-copy-source": "/b/k"}, "NotImplemented"),
+    ("GET", "/Bucket/%ff%fe", {}, "InvalidURI"),
+    ("GET", "/Bucket/" + "k" * 1025, {}, "KeyTooLongError"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "headers", "code"), ERRORS)
+def test_route_errors(method: str, url: str, headers: dict[str, str], code: str) -> None:
+    with pytest.raises(S3Error) as caught:
+        _route(method, url, headers)
+    assert caught.value.code == code
+
+
+def test_route_key_of_exactly_1024_bytes() -> None:
+    key = "é" * 512  # 1024 bytes of UTF-8
+    assert _route("GET", "/b/" + key).key == key
