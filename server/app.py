@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from server.body import continue_expected
 from server.config import Config
 from server.context import CONFIG, STORE
 from server.middleware import add_request_headers, s3_middleware
@@ -36,5 +37,5 @@ def create_app(config: Config) -> web.Application:
     app[CONFIG] = config
     app.cleanup_ctx.append(_store)
     app.on_response_prepare.append(add_request_headers)
-    app.router.add_route("*", "/{tail:.*}", _unreachable)
+    app.router.add_route("*", "/{tail:.*}", _unreachable, expect_handler=continue_expected)
     return app

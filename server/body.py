@@ -24,6 +24,7 @@ from server import sigv4
 from server.chunked import ChunkedDecoder
 from storage import CHECKSUM_ALGORITHMS, Digests, IncomingBody, S3Error
 
+CONTINUE_SENT = web.RequestKey("continue_sent", bool)
 UNSIGNED = "UNSIGNED-PAYLOAD"
 STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
@@ -81,10 +82,35 @@ def _content_md5(headers: Mapping[str, str]) -> bytes | None:
     return digest
 
 
+async def continue_expected(request: web.Request) -> None:
+    """aiohttp's expect handler, replaced: it would answer "100 Continue" before the request is
+    authenticated and checked. We send it when the handler first reads the body, so a request
+    refused on its headers (bad signature, EntityTooLarge, NoSuchUpload...) is answered with its
+    error and the client never sends the body, as S3 does."""
+
+
+def awaits_continue(request: web.Request) -> bool:
+    """True while the client waits for "100 Continue" before it sends the body: a response
+    then must close the connection, or the server would wait for a body that never comes."""
+    return (
+        request.version >= (1, 1)
+        and request.headers.get("Expect", "").lower() == "100-continue"
+        and not request.get(CONTINUE_SENT, False)
+    )
+
+
+async def _send_continue(request: web.Request) -> None:
+    if awaits_continue(request):
+        request[CONTINUE_SENT] = True
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # as aiohttp's own handler: the response has not begun
+
+
 async def _socket_chunks(request: web.Request, idle_timeout: float) -> AsyncIterator[bytes]:
     """The raw body as it arrives; IncompleteBody if it ends short of its Content-Length."""
     expected = request.content_length
     received = 0
+    await _send_continue(request)
     while True:
         try:
             async with asyncio.timeout(idle_timeout):
@@ -153,10 +179,10 @@ def request_body(
     chunks: AsyncIterator[bytes | memoryview] = _socket_chunks(request, idle_timeout)
     decoder: ChunkedDecoder | None = None
     if streaming:
-        try:
-            size = int(headers["x-amz-decoded-content-length"])
-        except (KeyError, ValueError) as exc:
-            raise S3Error("MissingContentLength") from exc
+        decoded = headers.get("x-amz-decoded-content-length", "")
+        if not decoded.isascii() or not decoded.isdigit():
+            raise S3Error("MissingContentLength")
+        size = int(decoded)
         if payload_hash not in (
             STREAMING_UNSIGNED_TRAILER,
             STREAMING_SIGNED,
@@ -226,6 +252,12 @@ async def read_small(
             raise S3Error("MalformedXML")
     if ctx.payload_hash.startswith("STREAMING-"):
         raise S3Error("InvalidRequest", "this operation does not take an aws-chunked body")
-    if ctx.payload_hash != UNSIGNED and hashlib.sha256(data).hexdigest() != ctx.payload_hash:
+    if (
+        ctx.payload_hash != UNSIGNED
+        and hashlib.sha256(data).hexdigest() != ctx.payload_hash.lower()
+    ):
         raise S3Error("XAmzContentSHA256Mismatch")
+    content_md5 = _content_md5(request.headers)
+    if content_md5 is not None and hashlib.md5(data).digest() != content_md5:
+        raise S3Error("BadDigest")
     return bytes(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -13,6 +14,15 @@ from server.sigv4 import SigningContext
 from storage import S3Error, Store
 
 STORE = web.AppKey("store", Store)
+MAX_INT32 = 2**31 - 1
+_DIGITS = re.compile(r"-?[0-9]{1,12}")
+
+
+def parse_int(text: str) -> int | None:
+    """A decimal integer in ASCII digits, or None (int() also takes "1_0", "²" and " 1")."""
+    return int(text) if _DIGITS.fullmatch(text) else None
+
+
 CONFIG = web.AppKey("config", Config)
 
 
@@ -41,16 +51,14 @@ class Call:
         return self.route.key
 
     def query_int(self, name: str, default: int, *, low: int = 0, high: int | None = None) -> int:
-        """An integer query parameter; InvalidArgument when it is not one or is below ``low``.
-        Values above ``high`` are capped, as S3 caps max-keys and friends at 1000."""
+        """An integer query parameter: ASCII digits from ``low`` to 2147483647, else
+        InvalidArgument. Values above ``high`` are capped, as S3 caps max-keys and friends at
+        1000."""
         raw = self.request.query.get(name)
         if raw is None:
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            value = low - 1
-        if value < low:
+        value = parse_int(raw)
+        if value is None or not low <= value <= MAX_INT32:
             raise S3Error("InvalidArgument", ArgumentName=name, ArgumentValue=raw)
         return value if high is None else min(value, high)
 

@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from server import routing, s3xml, sigv4
+from server.body import awaits_continue
 from server.context import CONFIG, Call
 from server.handlers import HANDLERS
 from storage import S3Error
@@ -64,6 +65,8 @@ async def s3_middleware(request: web.Request, handler: Handler) -> web.StreamRes
         log.exception("internal error in %s %s", request.method, request.path)
         response = _error_response(request, S3Error("InternalError"))
     finally:
+        if response is not None and awaits_continue(request) and request.body_exists:
+            response.force_close()
         status = response.status if response is not None else 0
         sent = (response.content_length or 0) if response is not None else 0
         access_log.info(

@@ -7,6 +7,7 @@ or without the S3 namespace; any parse failure is MalformedXML.
 
 from __future__ import annotations
 
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
@@ -31,6 +32,7 @@ NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 MAX_REQUEST_XML = 1024 * 1024  # CompleteMultipartUpload with 10,000 parts fits in well under this
 OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
 OWNER_NAME = "s3mpu"
+_PART_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def iso8601(ts: float) -> str:
@@ -282,7 +284,7 @@ def parse_complete_multipart_upload(body: bytes) -> list[CompletedPart]:
     parts = []
     for element in _children(root, "Part"):
         number, etag = _child_text(element, "PartNumber"), _child_text(element, "ETag")
-        if number is None or etag is None or not number.isdigit():
+        if number is None or etag is None or _PART_NUMBER.fullmatch(number) is None:
             raise S3Error("MalformedXML")
         parts.append(CompletedPart(int(number), etag))
     if not parts:

@@ -329,9 +329,9 @@ class Store:
         """
         async with self.meta.write() as tx:
             found = await tx.get_upload(upload_id)
-            if found is not None and found[2] is not None and found[2].key == key:
-                if found[2].bucket == bucket:
-                    return found[2]  # a retry of a Complete that succeeded
+            done = found[2] if found is not None else None
+            if done is not None and (done.bucket, done.key) == (bucket, key):
+                return done  # a retry of a Complete that succeeded
             upload = await self._open_upload(tx, bucket, key, upload_id)
             segments = self._validate_complete(upload_id, listed, await tx.get_parts(upload_id))
             size = sum(s.size for s in segments)

@@ -57,20 +57,26 @@ async def delete_bucket(call: Call) -> web.StreamResponse:
     return web.Response(status=204)
 
 
+_TOKEN_TAG = "s3mpu1:"
+
+
 def encode_token(name: str) -> str:
     """A continuation token: the name the next page starts after, opaque to clients."""
-    return base64.urlsafe_b64encode(name.encode()).decode("ascii")
+    return base64.urlsafe_b64encode((_TOKEN_TAG + name).encode()).decode("ascii")
 
 
 def decode_token(token: str) -> str:
     try:
-        return base64.urlsafe_b64decode(token.encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError) as exc:
+        text = base64.urlsafe_b64decode(token.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        text = ""
+    if not text.startswith(_TOKEN_TAG):
         raise S3Error(
             "InvalidArgument",
             "The continuation token provided is incorrect",
             ArgumentName="continuation-token",
-        ) from exc
+        )
+    return text.removeprefix(_TOKEN_TAG)
 
 
 def encoding_type(call: Call) -> str:

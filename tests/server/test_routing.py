@@ -44,28 +44,28 @@ TABLE = [
         "ListParts",
         "Bucket",
         "example-object",
-    ),  # noqa: E501
+    ),
     (
         "POST",
         "/Bucket/example-object?uploadId=AAAsb2FkIElEIGZvciBlbHZpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA",
         "CompleteMultipartUpload",
         "Bucket",
         "example-object",
-    ),  # noqa: E501
+    ),
     (
         "DELETE",
         "/Bucket/example-object?uploadId=VXBsb2FkIElEIGZvciBlbHZpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZ",
         "AbortMultipartUpload",
         "Bucket",
         "example-object",
-    ),  # noqa: E501
+    ),
     (
         "GET",
         "/Bucket/photos/2006/February/sample.jpg",
         "GetObject",
         "Bucket",
         "photos/2006/February/sample.jpg",
-    ),  # noqa: E501
+    ),
     ("GET", "/Bucket/a%20b%2Bc%2Fd", "GetObject", "Bucket", "a b+c/d"),
     ("GET", "/Bucket//leading-slash", "GetObject", "Bucket", "/leading-slash"),
 ]

@@ -110,8 +110,8 @@ def test_list_multipart_uploads_matches_aws_example() -> None:
     # https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html#API_ListMultipartUploads_Examples
     # (the example with a delimiter and prefix)
     uploads = [
-        Upload("VXBsb2FkIElEIGZvciBqb2huJ3MgcGhvdG8zLmpwZw--", "example-bucket", "photos/photo2.jpg",
-               _ts("2010-11-26T19:24:17.000Z"), {}),
+        Upload("VXBsb2FkIElEIGZvciBqb2huJ3MgcGhvdG8zLmpwZw--", "example-bucket",
+               "photos/photo2.jpg", _ts("2010-11-26T19:24:17.000Z"), {}),
     ]  # fmt: skip
     page = Page(entries=uploads, prefixes=["photos/2006/"], truncated=False)
     assert_same_xml(
