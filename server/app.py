@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -11,6 +15,8 @@ from server.config import Config
 from server.context import CONFIG, STORE
 from server.middleware import add_request_headers, s3_middleware
 from storage import Store
+
+log = logging.getLogger("s3mpu")
 
 
 async def _store(app: web.Application) -> AsyncIterator[None]:
@@ -25,6 +31,29 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         await store.close()
 
 
+# How long a completed upload's answer is kept for a retried CompleteMultipartUpload.
+COMPLETED_UPLOAD_RETENTION = 24 * 3600.0
+HOUSEKEEPING_INTERVAL = 3600.0
+
+
+async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
+    async def loop() -> None:
+        while True:
+            try:
+                await app[STORE].forget_completed(time.time() - COMPLETED_UPLOAD_RETENTION)
+            except Exception:
+                log.exception("housekeeping failed; retrying in an hour")
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def _unreachable(request: web.Request) -> web.StreamResponse:
     # s3_middleware answers every request itself; this handler only gives aiohttp a route.
     raise AssertionError("s3_middleware did not handle the request")
@@ -36,6 +65,7 @@ def create_app(config: Config) -> web.Application:
     app = web.Application(middlewares=[s3_middleware], client_max_size=1024**2)
     app[CONFIG] = config
     app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(_housekeeping)
     app.on_response_prepare.append(add_request_headers)
     app.router.add_route("*", "/{tail:.*}", _unreachable, expect_handler=continue_expected)
     return app

@@ -326,6 +326,10 @@ class Tx:
 
     # Housekeeping
 
+    async def forget_completed(self, before: float) -> int:
+        sql = "DELETE FROM uploads WHERE state = 'completed' AND initiated < ?"
+        return await self._run(sql, before)
+
     async def referenced_blobs(self) -> set[str]:
         rows = await self._all("SELECT blob FROM parts UNION ALL SELECT blob FROM segments")
         return {blob for (blob,) in rows}

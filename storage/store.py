@@ -91,6 +91,11 @@ class Store:
     async def close(self) -> None:
         await self.meta.close()
 
+    async def forget_completed(self, before: float) -> int:
+        """Drop the answers kept for retried Completes of uploads initiated before ``before``."""
+        async with self.meta.write() as tx:
+            return await tx.forget_completed(before)
+
     # Buckets
 
     async def create_bucket(self, name: str) -> None:

@@ -36,6 +36,27 @@ async def put_object(call: Call) -> web.StreamResponse:
     return web.Response(headers=headers)
 
 
+# GetObject's query parameters that override response headers (presigned download links use
+# them). https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
+_OVERRIDES = {
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+    "response-content-language": "Content-Language",
+    "response-content-type": "Content-Type",
+    "response-expires": "Expires",
+}
+
+
+def _response_headers(call: Call, info: ObjectInfo, *, whole: bool) -> dict[str, str]:
+    # A ranged read answers no whole-object checksum: it would not describe these bytes.
+    headers = object_headers(info, checksum_mode=_checksum_mode(call) and whole)
+    for param, header in _OVERRIDES.items():
+        if param in call.request.query:
+            headers[header] = call.request.query[param]
+    return headers
+
+
 def _checksum_mode(call: Call) -> bool:
     return call.request.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
 
@@ -46,8 +67,7 @@ async def get_object(call: Call) -> web.StreamResponse:
         info = reader.info
         wanted = parse_range(call.request.headers.get("Range"), info.size)
         start, end = wanted if wanted is not None else (0, info.size)
-        # A ranged read answers no whole-object checksum: it would not describe these bytes.
-        headers = object_headers(info, checksum_mode=_checksum_mode(call) and wanted is None)
+        headers = _response_headers(call, info, whole=wanted is None)
         response = web.StreamResponse(status=200 if wanted is None else 206, headers=headers)
         if wanted is not None:
             response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
@@ -66,17 +86,13 @@ async def get_object(call: Call) -> web.StreamResponse:
         return response
 
 
-def _head_response(info: ObjectInfo, checksum_mode: bool) -> web.Response:
-    response = web.Response(headers=object_headers(info, checksum_mode=checksum_mode))
-    # HEAD answers the length a GET would send, with no body.
-    response.headers["Content-Length"] = str(info.size)
-    return response
-
-
 async def head_object(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html"""
     info = await call.store.head_object(call.bucket, call.key)
-    return _head_response(info, _checksum_mode(call))
+    response = web.Response(headers=_response_headers(call, info, whole=True))
+    # HEAD answers the length a GET would send, with no body.
+    response.headers["Content-Length"] = str(info.size)
+    return response
 
 
 async def delete_object(call: Call) -> web.StreamResponse:

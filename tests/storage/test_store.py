@@ -265,3 +265,17 @@ async def test_missing_bucket(store: Store) -> None:
         with pytest.raises(S3Error) as caught:
             await call
         assert caught.value.code == "NoSuchBucket"
+
+
+async def test_forget_completed_drops_retry_answers_only_for_old_uploads(store: Store) -> None:
+    upload = await store.create_multipart_upload("b", "k", {})
+    part = await store.upload_part("b", "k", upload.upload_id, 1, body(b"data"))
+    listed = [CompletedPart(1, part.etag)]
+    await store.complete_multipart_upload("b", "k", upload.upload_id, listed)
+    assert await store.forget_completed(upload.initiated) == 0
+    assert await store.complete_multipart_upload("b", "k", upload.upload_id, listed)
+    assert await store.forget_completed(upload.initiated + 1) == 1
+    with pytest.raises(S3Error) as caught:
+        await store.complete_multipart_upload("b", "k", upload.upload_id, listed)
+    assert caught.value.code == "NoSuchUpload"
+    assert await read_all(store, "k") == b"data"

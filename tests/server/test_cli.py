@@ -1,0 +1,102 @@
+"""The s3mpu command line, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from server.cli import _parser, config_from_args
+from server.config import DEV_ACCESS_KEY, DEV_SECRET_KEY
+from tests.harness import free_port
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3MPU_")}
+    env.update(extra)
+    return env
+
+
+def _config(monkeypatch: pytest.MonkeyPatch, *argv: str, **env: str):  # type: ignore[no-untyped-def]
+    for name in ("S3MPU_ACCESS_KEY", "S3MPU_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return config_from_args(_parser().parse_args(["serve", *argv]))
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _config(monkeypatch)
+    assert (config.data_dir, config.host, config.port, config.region) == (
+        Path("data"), "127.0.0.1", 9000, "us-east-1",
+    )  # fmt: skip
+    assert config.min_part_size == 5 * 1024 * 1024
+    assert config.credentials == {DEV_ACCESS_KEY: DEV_SECRET_KEY}
+    assert config.fsync
+
+
+def test_credentials_from_environment_and_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _config(monkeypatch, S3MPU_ACCESS_KEY="ak", S3MPU_SECRET_KEY="sk")
+    assert config.credentials == {"ak": "sk"}
+    config = _config(
+        monkeypatch, "--access-key", "flag-ak", "--secret-key", "flag-sk",
+        S3MPU_ACCESS_KEY="ak", S3MPU_SECRET_KEY="sk",
+    )  # fmt: skip
+    assert config.credentials == {"flag-ak": "flag-sk"}
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.1", "::", "example.org"])
+def test_dev_credentials_refused_beyond_loopback(
+    monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    with pytest.raises(SystemExit):
+        _config(monkeypatch, "--host", host)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "localhost"])
+def test_dev_credentials_allowed_on_loopback(monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    assert _config(monkeypatch, "--host", host).host == host
+
+
+def test_real_credentials_may_listen_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _config(monkeypatch, "--host", "0.0.0.0", S3MPU_ACCESS_KEY="a", S3MPU_SECRET_KEY="s")
+    assert config.host == "0.0.0.0"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--tls-cert", "c.pem"], ["--tls-key", "k.pem"], ["--min-part-size", "-1"]],
+)
+def test_bad_flag_combinations(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        _config(monkeypatch, *argv)
+
+
+def test_half_a_key_pair_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SystemExit):
+        _config(monkeypatch, S3MPU_ACCESS_KEY="only-the-key")
+
+
+def test_serve_prints_dev_credentials_and_refuses_public_address(tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "server", "serve", "--data-dir", str(tmp_path / "d")]
+    refused = subprocess.run(
+        [*argv, "--host", "0.0.0.0", "--port", str(free_port())],
+        env=_env(), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert not (tmp_path / "d").exists()
+    with subprocess.Popen(
+        [*argv, "--port", str(free_port())],
+        env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    ) as process:  # fmt: skip
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            assert DEV_ACCESS_KEY in first
+            assert DEV_SECRET_KEY in first
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
