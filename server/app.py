@@ -62,7 +62,13 @@ async def _unreachable(request: web.Request) -> web.StreamResponse:
 def create_app(config: Config) -> web.Application:
     # Bodies are streamed by the handlers, never read whole by aiohttp: client_max_size only
     # bounds what aiohttp itself would buffer (form posts), which s3mpu never asks for.
-    app = web.Application(middlewares=[s3_middleware], client_max_size=1024**2)
+    # auto_decompress off: a body sent with Content-Encoding: gzip is an object stored as sent,
+    # not something for the server to inflate.
+    app = web.Application(
+        middlewares=[s3_middleware],
+        client_max_size=1024**2,
+        handler_args={"auto_decompress": False},
+    )
     app[CONFIG] = config
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_housekeeping)

@@ -173,12 +173,17 @@ def request_body(
     streaming = payload_hash.startswith("STREAMING-")
     if "aws-chunked" in headers.get("Content-Encoding", "").lower() and not streaming:
         raise S3Error("InvalidArgument", "aws-chunked needs a STREAMING- x-amz-content-sha256")
-    if request.content_length is None:
-        raise S3Error("MissingContentLength")
-    size = request.content_length
     chunks: AsyncIterator[bytes | memoryview] = _socket_chunks(request, idle_timeout)
     decoder: ChunkedDecoder | None = None
-    if streaming:
+    if not streaming:
+        if request.content_length is None:
+            raise S3Error("MissingContentLength")
+        size = request.content_length
+    else:
+        # The length that counts is the decoded one. Content-Length may be absent: botocore
+        # sends aws-chunked bodies with Transfer-Encoding: chunked, as the AWS page allows
+        # ("If you include the Transfer-Encoding header ... you must omit the Content-Length").
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
         decoded = headers.get("x-amz-decoded-content-length", "")
         if not decoded.isascii() or not decoded.isdigit():
             raise S3Error("MissingContentLength")

@@ -104,13 +104,15 @@ def list_buckets(buckets: Iterable[Bucket]) -> bytes:
     return _serialize(root)
 
 
-def _contents(root: ET.Element, obj: ObjectInfo, encoding_type: str) -> None:
+def _contents(root: ET.Element, obj: ObjectInfo, encoding_type: str, fetch_owner: bool) -> None:
     element = ET.SubElement(root, "Contents")
     _text(element, "Key", encode_key(obj.key, encoding_type))
     _text(element, "LastModified", iso8601(obj.last_modified))
     _text(element, "ETag", quote_etag(obj.etag))
     _text(element, "Size", obj.size)
     _text(element, "StorageClass", "STANDARD")
+    if fetch_owner:
+        _owner(element)
     if obj.checksum_algorithm:
         _text(element, "ChecksumAlgorithm", obj.checksum_algorithm)
         _optional(element, "ChecksumType", obj.checksum_type)
@@ -132,6 +134,7 @@ def list_objects_v2(
     start_after: str,
     continuation_token: str | None,
     next_token: str | None,
+    fetch_owner: bool = False,
 ) -> bytes:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html"""
     root = _root("ListBucketResult")
@@ -147,7 +150,7 @@ def list_objects_v2(
     _optional(root, "NextContinuationToken", next_token)
     _optional(root, "StartAfter", encode_key(start_after, encoding_type))
     for obj in page.entries:
-        _contents(root, obj, encoding_type)
+        _contents(root, obj, encoding_type, fetch_owner)
     _common_prefixes(root, page.prefixes, encoding_type)
     return _serialize(root)
 

@@ -110,5 +110,6 @@ async def list_objects_v2(call: Call) -> web.StreamResponse:
             start_after=start_after,
             continuation_token=token,
             next_token=next_token,
+            fetch_owner=query.get("fetch-owner", "").lower() == "true",
         )
     )
