@@ -44,6 +44,14 @@ def _new_id() -> str:
     return secrets.token_hex(16)
 
 
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _write_and_hash(fh: BinaryIO, data: bytes | bytearray, hashers: Iterable[Hasher]) -> None:
     view = memoryview(data)
     for hasher in hashers:
@@ -79,7 +87,7 @@ class BlobStore:
         hashers = {name: new_hasher(name) for name in {"MD5", *body.digests}}
         tmp = self._tmp / _new_id()
         size = 0
-        done = False
+        leftover: Path | None = tmp  # what to remove if this fails
         try:
             with tmp.open("wb", buffering=0) as fh:
                 pending: asyncio.Future[None] | None = None
@@ -111,11 +119,16 @@ class BlobStore:
             final = self.path(blob)
             final.parent.mkdir(exist_ok=True)
             tmp.rename(final)
-            done = True
+            leftover = final
+            if self.fsync:
+                # The rename is durable only once its directory is: the row about to be
+                # committed must never point at a file a crash could take back.
+                await loop.run_in_executor(None, _fsync_dir, final.parent)
+            leftover = None
             return WrittenBlob(blob, size, digests)
         finally:
-            if not done:
-                tmp.unlink(missing_ok=True)
+            if leftover is not None:
+                leftover.unlink(missing_ok=True)
 
     def delete(self, blobs: Iterable[str]) -> None:
         """Remove files that no row references any more (after the commit that dropped them)."""
