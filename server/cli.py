@@ -12,8 +12,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from server import credentials
 from server.app import create_app
 from server.config import DEV_ACCESS_KEY, DEV_SECRET_KEY, Config
+from server.credentials import Key
 from storage import DEFAULT_MIN_PART_SIZE
 
 log = logging.getLogger("s3mpu")
@@ -29,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--region", default="us-east-1", help="default: us-east-1")
     serve.add_argument("--access-key", help="overrides $S3MPU_ACCESS_KEY")
     serve.add_argument("--secret-key", help="overrides $S3MPU_SECRET_KEY")
+    serve.add_argument(
+        "--credentials",
+        type=Path,
+        help="a TOML or JSON file of access keys, each read-write or read-only, optionally "
+        "limited to named buckets (see README)",
+    )
     serve.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
     serve.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
     serve.add_argument(
@@ -55,23 +63,44 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def config_from_args(args: argparse.Namespace) -> Config:
+def _keys(args: argparse.Namespace) -> dict[str, Key]:
+    """The S3MPU_ACCESS_KEY pair (read-write, every bucket) plus the credentials file's keys;
+    the development pair when there are none."""
     access_key = args.access_key or os.environ.get("S3MPU_ACCESS_KEY")
     secret_key = args.secret_key or os.environ.get("S3MPU_SECRET_KEY")
     if bool(access_key) != bool(secret_key):
         raise SystemExit("s3mpu: set both the access key and the secret key, or neither")
-    if not access_key or not secret_key:
-        if not _is_loopback(args.host):
-            raise SystemExit(
-                "s3mpu: refusing to listen on a non-loopback address with the development "
-                "credentials; set S3MPU_ACCESS_KEY and S3MPU_SECRET_KEY"
-            )
-        access_key, secret_key = DEV_ACCESS_KEY, DEV_SECRET_KEY
-        print(
-            f"s3mpu: using the development credentials: access key {access_key}, "
-            f"secret key {secret_key}",
-            flush=True,
+    keys = [Key(access_key, secret_key)] if access_key and secret_key else []
+    try:
+        if args.credentials is not None:
+            keys += credentials.load(args.credentials)
+        if keys:
+            return credentials.by_access_key(keys)
+    except (OSError, credentials.CredentialsError) as exc:
+        raise SystemExit(f"s3mpu: {exc}") from exc
+    if not _is_loopback(args.host):
+        raise SystemExit(
+            "s3mpu: refusing to listen on a non-loopback address with the development "
+            "credentials; set S3MPU_ACCESS_KEY and S3MPU_SECRET_KEY or --credentials"
         )
+    print(
+        f"s3mpu: using the development credentials: access key {DEV_ACCESS_KEY}, "
+        f"secret key {DEV_SECRET_KEY}",
+        flush=True,
+    )
+    return {DEV_ACCESS_KEY: Key(DEV_ACCESS_KEY, DEV_SECRET_KEY)}
+
+
+def _clock_offset() -> float:
+    raw = os.environ.get("S3MPU_CLOCK_OFFSET", "0")
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SystemExit("s3mpu: S3MPU_CLOCK_OFFSET must be a number of seconds") from exc
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    keys = _keys(args)
     if bool(args.tls_cert) != bool(args.tls_key):
         raise SystemExit("s3mpu: --tls-cert and --tls-key go together")
     if args.min_part_size < 0:
@@ -81,7 +110,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         host=args.host,
         port=args.port,
         region=args.region,
-        credentials={access_key: secret_key},
+        keys=keys,
+        clock_offset=_clock_offset(),
         min_part_size=args.min_part_size,
         fsync=not args.no_fsync,
         tls_cert=args.tls_cert,

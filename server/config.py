@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server.credentials import Key
 from storage import DEFAULT_MIN_PART_SIZE
 
 # The documented development credentials, used when S3MPU_ACCESS_KEY / S3MPU_SECRET_KEY are not
@@ -19,10 +21,22 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 9000
     region: str = "us-east-1"
-    credentials: dict[str, str] = field(default_factory=lambda: {DEV_ACCESS_KEY: DEV_SECRET_KEY})
+    keys: dict[str, Key] = field(
+        default_factory=lambda: {DEV_ACCESS_KEY: Key(DEV_ACCESS_KEY, DEV_SECRET_KEY)}
+    )
     min_part_size: int = DEFAULT_MIN_PART_SIZE
     fsync: bool = True
     tls_cert: Path | None = None
     tls_key: Path | None = None
     # A client that sends nothing for this long mid-body gets RequestTimeout.
     body_idle_timeout: float = 60.0
+    # Added to the system clock wherever request times are checked (presigned URL expiry, clock
+    # skew). For tests and for hosts whose clock is known to be off; S3MPU_CLOCK_OFFSET sets it.
+    clock_offset: float = 0.0
+
+    def secret_for(self, access_key: str) -> str | None:
+        key = self.keys.get(access_key)
+        return None if key is None else key.secret_key
+
+    def now(self) -> float:
+        return time.time() + self.clock_offset

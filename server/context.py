@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from server.config import Config
+from server.credentials import Key
 from server.routing import Route
 from server.sigv4 import SigningContext
 from storage import S3Error, Store
@@ -31,6 +32,7 @@ class Call:
     request: web.Request
     route: Route
     auth: SigningContext
+    principal: Key  # the access key the request was signed with, and its scope
 
     @property
     def store(self) -> Store:

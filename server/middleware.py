@@ -15,7 +15,8 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from server import routing, s3xml, sigv4
+from server import routing, s3xml
+from server.auth import authenticate
 from server.body import awaits_continue
 from server.context import CONFIG, Call
 from server.handlers import HANDLERS
@@ -35,20 +36,15 @@ def _error_response(request: web.Request, err: S3Error) -> web.Response:
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
-    auth = sigv4.verify_request(
-        request.method,
-        request.rel_url.raw_path,
-        request.rel_url.raw_query_string,
-        request.headers,
-        secret_for=config.credentials.get,
-        region=config.region,
-    )
+    auth = authenticate(request, config)
+    key = config.keys[auth.access_key]
     route = routing.route(request.method, request.rel_url.raw_path, request.query, request.headers)
     request[OPERATION] = route.endpoint
+    key.authorize(route.endpoint, route.bucket)
     handler = HANDLERS.get(route.endpoint)
     if handler is None:
         raise S3Error("NotImplemented", f"{route.endpoint} is not supported")
-    return await handler(Call(request, route, auth))
+    return await handler(Call(request, route, auth, key))
 
 
 @web.middleware

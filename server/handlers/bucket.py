@@ -28,7 +28,9 @@ def valid_bucket_name(name: str) -> bool:
 
 
 async def list_buckets(call: Call) -> web.StreamResponse:
-    return xml_response(s3xml.list_buckets(await call.store.list_buckets()))
+    # A key limited to named buckets sees only those.
+    buckets = [b for b in await call.store.list_buckets() if call.principal.sees(b.name)]
+    return xml_response(s3xml.list_buckets(buckets))
 
 
 async def create_bucket(call: Call) -> web.StreamResponse:

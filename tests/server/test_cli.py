@@ -11,6 +11,7 @@ import pytest
 
 from server.cli import _parser, config_from_args
 from server.config import DEV_ACCESS_KEY, DEV_SECRET_KEY
+from server.credentials import Key
 from tests.harness import free_port
 
 
@@ -21,7 +22,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _config(monkeypatch: pytest.MonkeyPatch, *argv: str, **env: str):  # type: ignore[no-untyped-def]
-    for name in ("S3MPU_ACCESS_KEY", "S3MPU_SECRET_KEY"):
+    for name in ("S3MPU_ACCESS_KEY", "S3MPU_SECRET_KEY", "S3MPU_CLOCK_OFFSET"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -34,18 +35,19 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         Path("data"), "127.0.0.1", 9000, "us-east-1",
     )  # fmt: skip
     assert config.min_part_size == 5 * 1024 * 1024
-    assert config.credentials == {DEV_ACCESS_KEY: DEV_SECRET_KEY}
+    assert config.keys == {DEV_ACCESS_KEY: Key(DEV_ACCESS_KEY, DEV_SECRET_KEY)}
+    assert config.clock_offset == 0
     assert config.fsync
 
 
 def test_credentials_from_environment_and_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     config = _config(monkeypatch, S3MPU_ACCESS_KEY="ak", S3MPU_SECRET_KEY="sk")
-    assert config.credentials == {"ak": "sk"}
+    assert config.keys == {"ak": Key("ak", "sk")}
     config = _config(
         monkeypatch, "--access-key", "flag-ak", "--secret-key", "flag-sk",
         S3MPU_ACCESS_KEY="ak", S3MPU_SECRET_KEY="sk",
     )  # fmt: skip
-    assert config.credentials == {"flag-ak": "flag-sk"}
+    assert config.keys == {"flag-ak": Key("flag-ak", "flag-sk")}
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.1", "::", "example.org"])
@@ -100,3 +102,39 @@ def test_serve_prints_dev_credentials_and_refuses_public_address(tmp_path: Path)
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_credentials_file_replaces_the_development_pair(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    creds = tmp_path / "creds.toml"
+    creds.write_text('[[keys]]\naccess_key = "ro"\nsecret_key = "s"\naccess = "read-only"\n')
+    config = _config(monkeypatch, "--credentials", str(creds), "--host", "0.0.0.0")
+    assert config.keys == {"ro": Key("ro", "s", read_only=True)}
+    config = _config(
+        monkeypatch, "--credentials", str(creds), S3MPU_ACCESS_KEY="ak", S3MPU_SECRET_KEY="sk"
+    )
+    assert set(config.keys) == {"ak", "ro"}
+
+
+@pytest.mark.parametrize("text", ["broken [", '[[keys]]\naccess_key = "ak"\nsecret_key = "x"\n'])
+def test_bad_or_clashing_credentials_file_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str
+) -> None:
+    creds = tmp_path / "creds.toml"
+    creds.write_text(text)
+    with pytest.raises(SystemExit):
+        _config(
+            monkeypatch, "--credentials", str(creds), S3MPU_ACCESS_KEY="ak", S3MPU_SECRET_KEY="s"
+        )
+
+
+def test_missing_credentials_file_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        _config(monkeypatch, "--credentials", str(tmp_path / "nope.toml"))
+
+
+def test_clock_offset_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _config(monkeypatch, S3MPU_CLOCK_OFFSET="-90.5").clock_offset == -90.5
+    with pytest.raises(SystemExit):
+        _config(monkeypatch, S3MPU_CLOCK_OFFSET="soon")
