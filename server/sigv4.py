@@ -1,5 +1,7 @@
 """AWS Signature Version 4 for header-signed S3 requests: verify the seed, sign the chunks.
 
+Its canonical request and signature check also serve the query form (presign.py).
+
 Pure: strings in, a SigningContext or an S3Error out; no HTTP library. The canonical request is
 rebuilt from what was on the wire, so the path and query are percent-decoded and re-encoded here
 rather than trusted as the client spelled them.
@@ -61,7 +63,9 @@ class HeaderItems(Protocol):
 
 @dataclass(frozen=True)
 class SigningContext:
-    """What a verified header-signed request carries forward (for aws-chunked signed streaming)."""
+    """What a verified request carries forward: who signed, and what aws-chunked signed
+    streaming and the body reader need. For a SigV2 presigned URL (sigv2.py) amz_date, scope
+    and signing_key are empty and payload_hash is UNSIGNED-PAYLOAD."""
 
     access_key: str
     amz_date: str  # x-amz-date (or Date, respelled) in ISO 8601 basic: 20261121T141300Z
@@ -95,18 +99,18 @@ def verify_request(
     ``raw_path`` and ``raw_query`` are as sent on the wire (percent-encoded, no '?').
     ``now`` enables the clock-skew check (RequestTimeTooSkewed); None skips it.
     """
-    values = _header_map(headers)
+    values = header_map(headers)
     auth = _parse_authorization(values.get("authorization"))
     if auth.region != region:
         raise S3Error(
             "AuthorizationHeaderMalformed",
-            f"The authorization header is malformed; the region '{_printable(auth.region)}' "
+            f"The authorization header is malformed; the region '{printable(auth.region)}' "
             f"is wrong; expecting '{region}'",
             Region=region,  # botocore's region redirector reads this field
         )
     secret = secret_for(auth.access_key)
     if secret is None:
-        raise S3Error("InvalidAccessKeyId", AWSAccessKeyId=_printable(auth.access_key))
+        raise S3Error("InvalidAccessKeyId", AWSAccessKeyId=printable(auth.access_key))
 
     request_time, amz_date = _request_time(values)
     if amz_date[:8] != auth.date:
@@ -117,41 +121,59 @@ def verify_request(
     if now is not None:
         _check_skew(request_time, now)
     payload_hash = _payload_hash(values)
+    ctx = SigningContext(
+        access_key=auth.access_key,
+        amz_date=amz_date,
+        scope=f"{auth.date}/{region}/{SERVICE}/{TERMINATOR}",
+        signing_key=signing_key(secret, auth.date, region),
+        seed_signature=auth.signature,
+        payload_hash=payload_hash,
+    )
+    check_signature(ctx, method, raw_path, canonical_query(raw_query), values, auth.signed_headers)
+    return ctx
 
-    signed = auth.signed_headers.split(";")
-    _check_signed_headers(signed, values)
+
+def check_signature(
+    ctx: SigningContext,
+    method: str,
+    raw_path: str,
+    canonical_query_string: str,
+    values: dict[str, list[str]],
+    signed_headers: str,
+    *,
+    exempt: frozenset[str] = frozenset(),
+) -> None:
+    """Rebuild the canonical request and raise unless ``ctx.seed_signature`` signs it.
+
+    Shared by the header and query (presigned) forms, which differ only in where the parts
+    come from. ``values`` is ``header_map`` of the request; ``exempt`` names x-amz-* headers
+    that may be sent unsigned.
+    """
+    signed = signed_headers.split(";")
+    check_signed_headers(signed, values, exempt)
     canonical_request = "\n".join(
         (
             method,
             canonical_uri(raw_path),
-            canonical_query(raw_query),
+            canonical_query_string,
             "".join(f"{name}:{_header_value(values[name.lower()])}\n" for name in signed),
-            auth.signed_headers,
-            payload_hash,
+            signed_headers,
+            ctx.payload_hash,
         )
     )
-    scope = f"{auth.date}/{region}/{SERVICE}/{TERMINATOR}"
-    string_to_sign = "\n".join((ALGORITHM, amz_date, scope, _sha256_hex(canonical_request)))
-    ctx = SigningContext(
-        access_key=auth.access_key,
-        amz_date=amz_date,
-        scope=scope,
-        signing_key=_signing_key(secret, auth.date, region),
-        seed_signature=auth.signature,
-        payload_hash=payload_hash,
-    )
+    string_to_sign = "\n".join((ALGORITHM, ctx.amz_date, ctx.scope, sha256_hex(canonical_request)))
     # Only well-formed signatures reach compare_digest: it refuses non-ASCII str.
     expected = sign(ctx, string_to_sign)
-    if not (_SIGNATURE.fullmatch(auth.signature) and hmac.compare_digest(expected, auth.signature)):
+    provided = ctx.seed_signature
+    if not (_SIGNATURE.fullmatch(provided) and hmac.compare_digest(expected, provided)):
         # AWS returns these fields so a client can see where its canonical form differs.
         raise S3Error(
             "SignatureDoesNotMatch",
-            AWSAccessKeyId=_printable(auth.access_key),
+            AWSAccessKeyId=printable(ctx.access_key),
             StringToSign=string_to_sign,
-            SignatureProvided=_printable(auth.signature),
-            CanonicalRequest=_printable(canonical_request),
+            SignatureProvided=printable(provided),
+            CanonicalRequest=printable(canonical_request),
         )
-    return ctx
 
 
 def sign(ctx: SigningContext, string_to_sign: str) -> str:
@@ -207,18 +229,33 @@ def canonical_uri(raw_path: str) -> str:
     return "/".join(quote(_unquote(segment), safe="") for segment in (raw_path or "/").split("/"))
 
 
-def canonical_query(raw_query: str) -> str:
+def canonical_query(raw_query: str, *, exclude: str | None = None) -> str:
     """Each name and value decoded then encoded ('/' too), sorted, joined with '&'.
 
     '+' stays a literal '+': AWS signers encode spaces as %20, and reading '+' as a space
-    would let two different queries share one signature.
+    would let two different queries share one signature. ``exclude`` leaves out every
+    parameter of that (decoded) name: a presigned URL's X-Amz-Signature.
     """
     pairs = []
     for part in raw_query.split("&"):
         if part:
             name, _, value = part.partition("=")
-            pairs.append((quote(_unquote(name), safe=""), quote(_unquote(value), safe="")))
+            decoded = _unquote(name)
+            if exclude is not None and decoded == exclude.encode():
+                continue
+            pairs.append((quote(decoded, safe=""), quote(_unquote(value), safe="")))
     return "&".join(f"{name}={value}" for name, value in sorted(pairs))
+
+
+def query_pairs(raw_query: str) -> list[tuple[str, str | None]]:
+    """The query's (name, value) pairs in order, percent-decoded, '+' kept literal; value None
+    for a bare name ("?uploads"). Undecodable bytes become lone surrogates, as from aiohttp."""
+    pairs: list[tuple[str, str | None]] = []
+    for part in raw_query.split("&"):
+        if part:
+            name, sep, value = part.partition("=")
+            pairs.append((_decode(name), _decode(value) if sep else None))
+    return pairs
 
 
 def _unquote(text: str) -> bytes:
@@ -226,7 +263,12 @@ def _unquote(text: str) -> bytes:
     return unquote_to_bytes(text.encode("utf-8", "surrogateescape"))
 
 
-def _header_map(headers: HeaderItems) -> dict[str, list[str]]:
+def _decode(text: str) -> str:
+    return _unquote(text).decode("utf-8", "surrogateescape")
+
+
+def header_map(headers: HeaderItems) -> dict[str, list[str]]:
+    """Every header's values by lowercased name, repeats kept in order."""
     values: dict[str, list[str]] = {}
     for name, value in headers.items():
         values.setdefault(name.lower(), []).append(value)
@@ -259,7 +301,7 @@ def _parse_authorization(values: list[str] | None) -> _Authorization:
             "InvalidArgument",
             "Unsupported Authorization Type",
             ArgumentName="Authorization",
-            ArgumentValue=_printable(header),
+            ArgumentValue=printable(header),
         )
     parts: dict[str, str] = {}
     for component in header[len(ALGORITHM) + 1 :].split(","):
@@ -319,19 +361,26 @@ def _payload_hash(values: dict[str, list[str]]) -> str:
         raise S3Error(
             "InvalidRequest", "Missing required header for this request: x-amz-content-sha256"
         )
-    value = ",".join(values["x-amz-content-sha256"])
+    return checked_payload_hash(values["x-amz-content-sha256"])
+
+
+def checked_payload_hash(sent: list[str]) -> str:
+    """The x-amz-content-sha256 value sent, if it is one S3 knows; else InvalidArgument."""
+    value = ",".join(sent)
     if value not in PAYLOAD_PLACEHOLDERS and not _HEX_SHA256.fullmatch(value):
         raise S3Error(
             "InvalidArgument",
             "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, one of the STREAMING-* values "
             "or a valid sha256 value.",
             ArgumentName="x-amz-content-sha256",
-            ArgumentValue=_printable(value),
+            ArgumentValue=printable(value),
         )
     return value
 
 
-def _check_signed_headers(signed: list[str], values: dict[str, list[str]]) -> None:
+def check_signed_headers(
+    signed: list[str], values: dict[str, list[str]], exempt: frozenset[str] = frozenset()
+) -> None:
     """Host and every x-amz-* header present must be signed; every signed header must be sent.
 
     AWS lists both as requirements of the canonical headers. Content-Type, which AWS also
@@ -339,7 +388,7 @@ def _check_signed_headers(signed: list[str], values: dict[str, list[str]]) -> No
     https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
     """
     names = {name.lower() for name in signed}
-    must_sign = {name for name in values if name.startswith("x-amz-")} | {"host"}
+    must_sign = {name for name in values if name.startswith("x-amz-")} - exempt | {"host"}
     unsigned = sorted(must_sign - names)
     if unsigned:
         raise S3Error(
@@ -352,7 +401,7 @@ def _check_signed_headers(signed: list[str], values: dict[str, list[str]]) -> No
 
 
 @lru_cache(maxsize=64)
-def _signing_key(secret: str, date: str, region: str) -> bytes:
+def signing_key(secret: str, date: str, region: str) -> bytes:
     """The derived key, stable for a day per region: cached, since every request needs it."""
     key = ("AWS4" + secret).encode()
     for part in (date, region, SERVICE, TERMINATOR):
@@ -360,10 +409,10 @@ def _signing_key(secret: str, date: str, region: str) -> bytes:
     return key
 
 
-def _sha256_hex(text: str) -> str:
+def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     # Error fields end up in XML: lone surrogates from undecodable bytes cannot be encoded.
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

@@ -31,6 +31,7 @@ from server.sigv4 import (
     canonical_query,
     canonical_uri,
     chunk_string_to_sign,
+    query_pairs,
     sign,
     trailer_string_to_sign,
     verify_request,
@@ -334,6 +335,28 @@ def test_canonical_uri(raw: str, canonical: str) -> None:
 )
 def test_canonical_query(raw: str, canonical: str) -> None:
     assert canonical_query(raw) == canonical
+
+
+def test_canonical_query_can_leave_out_a_parameter() -> None:
+    query = "X-Amz-Signature=abc&b=1&X-Amz-Signature=def&X%2DAmz%2DSignature=x&a=2"
+    assert canonical_query(query, exclude="X-Amz-Signature") == "a=2&b=1"
+    assert canonical_query("x-amz-signature=1", exclude="X-Amz-Signature") == ("x-amz-signature=1")
+
+
+@pytest.mark.parametrize(
+    ("raw", "pairs"),
+    [
+        ("", []),
+        ("uploads", [("uploads", None)]),
+        ("uploads=", [("uploads", "")]),
+        ("a=1&&b", [("a", "1"), ("b", None)]),
+        ("k=a+b%2Bc%20d", [("k", "a+b+c d")]),
+        ("%41=%C3%A9&x=y=z", [("A", "é"), ("x", "y=z")]),
+        ("bad=%ff", [("bad", "\udcff")]),
+    ],
+)
+def test_query_pairs(raw: str, pairs: list[tuple[str, str | None]]) -> None:
+    assert query_pairs(raw) == pairs
 
 
 # --- requests signed by botocore verify -------------------------------------------------------
