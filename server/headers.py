@@ -6,7 +6,7 @@ import email.utils
 import re
 from collections.abc import Mapping
 
-from storage import Meta, ObjectInfo, S3Error, quote
+from storage import CHECKSUM_ALGORITHMS, Meta, ObjectInfo, S3Error, quote
 
 # The headers a PutObject or CreateMultipartUpload keeps and GetObject/HeadObject return.
 # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
@@ -63,10 +63,48 @@ def object_headers(info: ObjectInfo, *, checksum_mode: bool = False) -> dict[str
     headers.update(_stored(info.meta))
     if info.parts_count is not None:
         headers["x-amz-mp-parts-count"] = str(info.parts_count)
-    if checksum_mode and info.checksum and info.checksum_algorithm:
-        headers[f"x-amz-checksum-{info.checksum_algorithm.lower()}"] = info.checksum
-        headers["x-amz-checksum-type"] = info.checksum_type or "FULL_OBJECT"
+    if checksum_mode:
+        headers.update(
+            checksum_headers(
+                info.checksum_algorithm, info.checksum, info.checksum_type or "FULL_OBJECT"
+            )
+        )
     return headers
+
+
+def checksum_headers(
+    algorithm: str | None, value: str | None, checksum_type: str | None = None
+) -> dict[str, str]:
+    """x-amz-checksum-<algorithm> (and x-amz-checksum-type, when given) for a response."""
+    if not algorithm or not value:
+        return {}
+    headers = {f"x-amz-checksum-{algorithm.lower()}": value}
+    if checksum_type:
+        headers["x-amz-checksum-type"] = checksum_type
+    return headers
+
+
+def optional_upper(headers: Mapping[str, str], name: str) -> str | None:
+    """A header whose values S3 reads case-insensitively (algorithm and type names), uppercased;
+    None when absent or empty."""
+    value = headers.get(name, "").strip()
+    return value.upper() or None
+
+
+def checksum_header(headers: Mapping[str, str]) -> tuple[str, str] | None:
+    """The one x-amz-checksum-<algorithm> header a request without a body carries, as
+    (algorithm, value); InvalidRequest when it carries several."""
+    sent = [
+        (a, headers[f"x-amz-checksum-{a.lower()}"].strip())
+        for a in CHECKSUM_ALGORITHMS
+        if f"x-amz-checksum-{a.lower()}" in headers
+    ]
+    if len(sent) > 1:
+        raise S3Error(
+            "InvalidRequest",
+            "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+        )
+    return sent[0] if sent else None
 
 
 def _stored(meta: Meta) -> dict[str, str]:

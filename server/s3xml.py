@@ -17,6 +17,7 @@ from urllib.parse import quote as urlquote
 from defusedxml import ElementTree as SafeET
 
 from storage import (
+    CHECKSUM_ALGORITHMS,
     Bucket,
     CompletedPart,
     CompleteResult,
@@ -282,14 +283,19 @@ def _child_text(element: ET.Element, name: str) -> str | None:
 
 
 def parse_complete_multipart_upload(body: bytes) -> list[CompletedPart]:
-    """The parts a CompleteMultipartUpload request lists, in the order it lists them."""
+    """The parts a CompleteMultipartUpload request lists, in the order it lists them, with the
+    part checksums (ChecksumCRC32...) each lists, as sent: the store checks them."""
     root = parse(body, "CompleteMultipartUpload")
     parts = []
     for element in _children(root, "Part"):
         number, etag = _child_text(element, "PartNumber"), _child_text(element, "ETag")
         if number is None or etag is None or _PART_NUMBER.fullmatch(number) is None:
             raise S3Error("MalformedXML")
-        parts.append(CompletedPart(int(number), etag))
+        checksums = {}
+        for algorithm in CHECKSUM_ALGORITHMS:
+            for found in _children(element, f"Checksum{algorithm}"):
+                checksums[algorithm] = (found.text or "").strip()
+        parts.append(CompletedPart(int(number), etag, checksums))
     if not parts:
         raise S3Error("MalformedXML")
     return parts

@@ -4,6 +4,7 @@ The server imports storage through this package root only.
 """
 
 from storage.checksums import CHECKSUM_ALGORITHMS, b64, digest_of
+from storage.checksums import decode as decode_checksum
 from storage.errors import CATALOGUE, ErrorSpec, S3Error
 from storage.etag import multipart_etag, normalize, quote
 from storage.listing import MAX_KEYS
@@ -23,6 +24,7 @@ from storage.models import (
     Page,
     Part,
     Upload,
+    UploadedPart,
 )
 from storage.store import ObjectReader, Store
 
@@ -49,7 +51,9 @@ __all__ = [
     "S3Error",
     "Store",
     "Upload",
+    "UploadedPart",
     "b64",
+    "decode_checksum",
     "digest_of",
     "multipart_etag",
     "normalize",

@@ -39,7 +39,8 @@ class IncomingBody:
     ``chunks`` yields the decoded bytes as they arrive. The store computes MD5 plus ``digests``
     in the same pass as it writes, then calls ``verify`` once the stream is exhausted and before
     anything becomes visible: ``verify`` raises (an S3Error) to reject the body, and then nothing
-    is stored. ``checksum_algorithm`` names the digest kept as the object's or part's checksum.
+    is stored. ``checksum_algorithm`` names the algorithm of the checksum the client sent with the
+    body (None: none); the store decides which checksum it keeps.
     """
 
     chunks: AsyncIterator[bytes | memoryview]
@@ -97,15 +98,29 @@ class Part:
     size: int
     etag: str
     last_modified: float
-    checksum: str | None = None  # base64, of the upload's checksum algorithm
+    # base64, of the upload's checksum algorithm, or of CRC64NVME (S3's default) for an upload
+    # created without one
+    checksum: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadedPart:
+    """What UploadPart answers: the part, and the checksum it reports (of the upload's algorithm,
+    or, for an upload created without one, the checksum the client sent, if any)."""
+
+    part: Part
+    checksum_algorithm: str | None = None
+    checksum: str | None = None
 
 
 @dataclass(frozen=True)
 class CompletedPart:
-    """A part as CompleteMultipartUpload's request lists it."""
+    """A part as CompleteMultipartUpload's request lists it, with the part checksums it lists
+    (by algorithm, as sent: base64 not yet checked)."""
 
     part_number: int
     etag: str
+    checksums: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from aiohttp import web
 from server import body, s3xml
 from server.context import Call, xml_response
 from server.handlers.bucket import encoding_type
-from server.handlers.objects import checksum_headers
-from server.headers import meta_from_headers
+from server.headers import checksum_header, checksum_headers, meta_from_headers, optional_upper
 from storage import MAX_KEYS, MAX_PART_SIZE, quote
 
 # ListParts returns at most 1,000 parts a page.
@@ -21,9 +20,20 @@ MAX_PARTS = 1000
 
 async def create_multipart_upload(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html"""
-    meta = meta_from_headers(call.request.headers)
-    upload = await call.store.create_multipart_upload(call.bucket, call.key, meta)
-    return xml_response(s3xml.initiate_multipart_upload(upload))
+    headers = call.request.headers
+    meta = meta_from_headers(headers)
+    upload = await call.store.create_multipart_upload(
+        call.bucket,
+        call.key,
+        meta,
+        checksum_algorithm=optional_upper(headers, "x-amz-checksum-algorithm"),
+        checksum_type=optional_upper(headers, "x-amz-checksum-type"),
+    )
+    response = xml_response(s3xml.initiate_multipart_upload(upload))
+    if upload.checksum_algorithm and upload.checksum_type:
+        response.headers["x-amz-checksum-algorithm"] = upload.checksum_algorithm
+        response.headers["x-amz-checksum-type"] = upload.checksum_type
+    return response
 
 
 async def upload_part(call: Call) -> web.StreamResponse:
@@ -34,9 +44,9 @@ async def upload_part(call: Call) -> web.StreamResponse:
     incoming = body.request_body(
         call.request, call.auth, max_size=MAX_PART_SIZE, idle_timeout=call.config.body_idle_timeout
     )
-    part = await call.store.upload_part(call.bucket, call.key, upload_id, part_number, incoming)
-    headers = {"ETag": quote(part.etag)}
-    headers.update(checksum_headers(incoming.checksum_algorithm, part.checksum))
+    uploaded = await call.store.upload_part(call.bucket, call.key, upload_id, part_number, incoming)
+    headers = {"ETag": quote(uploaded.part.etag)}
+    headers.update(checksum_headers(uploaded.checksum_algorithm, uploaded.checksum))
     return web.Response(headers=headers)
 
 
@@ -91,8 +101,14 @@ async def complete_multipart_upload(call: Call) -> web.StreamResponse:
         idle_timeout=call.config.body_idle_timeout,
     )
     parts = s3xml.parse_complete_multipart_upload(payload)
+    headers = call.request.headers
     result = await call.store.complete_multipart_upload(
-        call.bucket, call.key, call.request.query["uploadId"], parts
+        call.bucket,
+        call.key,
+        call.request.query["uploadId"],
+        parts,
+        checksum_type=optional_upper(headers, "x-amz-checksum-type"),
+        checksum=checksum_header(headers),
     )
     location = f"{call.request.scheme}://{call.request.host}/{call.bucket}/{urlquote(call.key)}"
     return xml_response(s3xml.complete_multipart_upload(result, location))

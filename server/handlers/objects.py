@@ -8,17 +8,10 @@ from aiohttp import web
 
 from server import body
 from server.context import Call
-from server.headers import meta_from_headers, object_headers, parse_range
-from storage import MAX_PUT_SIZE, ObjectInfo, quote
+from server.headers import checksum_headers, meta_from_headers, object_headers, parse_range
+from storage import MAX_PUT_SIZE, ObjectInfo, S3Error, quote
 
 log = logging.getLogger("s3mpu")
-
-
-def checksum_headers(algorithm: str | None, value: str | None) -> dict[str, str]:
-    """The x-amz-checksum-* header a write answers with when the client sent a checksum."""
-    if not algorithm or not value:
-        return {}
-    return {f"x-amz-checksum-{algorithm.lower()}": value}
 
 
 async def put_object(call: Call) -> web.StreamResponse:
@@ -32,7 +25,8 @@ async def put_object(call: Call) -> web.StreamResponse:
     )
     info = await call.store.put_object(call.bucket, call.key, incoming, meta)
     headers = {"ETag": quote(info.etag)}
-    headers.update(checksum_headers(info.checksum_algorithm, info.checksum))
+    # The checksum the client sent, or S3's default CRC64NVME; always FULL_OBJECT.
+    headers.update(checksum_headers(info.checksum_algorithm, info.checksum, info.checksum_type))
     return web.Response(headers=headers)
 
 
@@ -49,7 +43,8 @@ _OVERRIDES = {
 
 
 def _response_headers(call: Call, info: ObjectInfo, *, whole: bool) -> dict[str, str]:
-    # A ranged read answers no whole-object checksum: it would not describe these bytes.
+    # A read of part of the object answers no checksum: it would not describe these bytes. A
+    # Range that covers the whole object does get it, as on AWS.
     headers = object_headers(info, checksum_mode=_checksum_mode(call) and whole)
     for param, header in _OVERRIDES.items():
         if param in call.request.query:
@@ -58,7 +53,13 @@ def _response_headers(call: Call, info: ObjectInfo, *, whole: bool) -> dict[str,
 
 
 def _checksum_mode(call: Call) -> bool:
-    return call.request.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
+    """x-amz-checksum-mode: ENABLED asks for the object's checksum; any other value is refused."""
+    mode = call.request.headers.get("x-amz-checksum-mode")
+    if mode is None:
+        return False
+    if mode.strip().upper() != "ENABLED":
+        raise S3Error("InvalidRequest", "Value for x-amz-checksum-mode header is invalid.")
+    return True
 
 
 async def get_object(call: Call) -> web.StreamResponse:
@@ -67,7 +68,7 @@ async def get_object(call: Call) -> web.StreamResponse:
         info = reader.info
         wanted = parse_range(call.request.headers.get("Range"), info.size)
         start, end = wanted if wanted is not None else (0, info.size)
-        headers = _response_headers(call, info, whole=wanted is None)
+        headers = _response_headers(call, info, whole=(start, end) == (0, info.size))
         response = web.StreamResponse(status=200 if wanted is None else 206, headers=headers)
         if wanted is not None:
             response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"

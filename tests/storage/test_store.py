@@ -107,7 +107,7 @@ async def test_complete_links_parts_without_copying_and_drops_unlisted(
     parts = {n: os.urandom(MIN + n) for n in (1, 2, 3, 5)}
     etags = {}
     for n, data in parts.items():
-        etags[n] = (await store.upload_part("b", "k", upload.upload_id, n, body(data))).etag
+        etags[n] = (await store.upload_part("b", "k", upload.upload_id, n, body(data))).part.etag
     part_files = {p.name: p.stat().st_ino for p in blob_files(tmp_path)}
     listed = [CompletedPart(n, etags[n]) for n in (1, 3, 5)]
     result = await store.complete_multipart_upload("b", "k", upload.upload_id, listed)
@@ -151,7 +151,8 @@ async def test_complete_errors_leave_the_upload_intact(
     upload = await store.create_multipart_upload("b", "k", {})
     etags = {}
     for n, size in ((1, MIN), (2, MIN), (3, MIN - 1), (4, 1)):
-        etags[n] = (await store.upload_part("b", "k", upload.upload_id, n, body(b"x" * size))).etag
+        uploaded = await store.upload_part("b", "k", upload.upload_id, n, body(b"x" * size))
+        etags[n] = uploaded.part.etag
     request = [CompletedPart(n, etag or f'"{etags[n].upper()}"') for n, etag in listed]
     with pytest.raises(S3Error) as caught:
         await store.complete_multipart_upload("b", "k", upload.upload_id, request)
@@ -162,8 +163,8 @@ async def test_complete_errors_leave_the_upload_intact(
 
 async def test_reupload_replaces_the_part_and_its_file(store: Store, tmp_path: Path) -> None:
     upload = await store.create_multipart_upload("b", "k", {})
-    first = await store.upload_part("b", "k", upload.upload_id, 7, body(b"first"))
-    second = await store.upload_part("b", "k", upload.upload_id, 7, body(b"second"))
+    first = (await store.upload_part("b", "k", upload.upload_id, 7, body(b"first"))).part
+    second = (await store.upload_part("b", "k", upload.upload_id, 7, body(b"second"))).part
     assert first.etag != second.etag
     _, parts, _ = await store.list_parts("b", "k", upload.upload_id, max_parts=10, after=0)
     assert [(p.part_number, p.etag) for p in parts] == [(7, second.etag)]
@@ -269,7 +270,7 @@ async def test_missing_bucket(store: Store) -> None:
 
 async def test_forget_completed_drops_retry_answers_only_for_old_uploads(store: Store) -> None:
     upload = await store.create_multipart_upload("b", "k", {})
-    part = await store.upload_part("b", "k", upload.upload_id, 1, body(b"data"))
+    part = (await store.upload_part("b", "k", upload.upload_id, 1, body(b"data"))).part
     listed = [CompletedPart(1, part.etag)]
     await store.complete_multipart_upload("b", "k", upload.upload_id, listed)
     assert await store.forget_completed(upload.initiated) == 0
