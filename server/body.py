@@ -22,22 +22,19 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from server import sigv4
 from server.chunked import ChunkedDecoder
-from storage import CHECKSUM_ALGORITHMS, Digests, IncomingBody, S3Error
+from storage import CHECKSUM_ALGORITHMS, Digests, IncomingBody, S3Error, decode_checksum
 
 CONTINUE_SENT = web.RequestKey("continue_sent", bool)
 UNSIGNED = "UNSIGNED-PAYLOAD"
 STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 STREAMING_SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
-_DIGEST_SIZES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8, "SHA1": 20, "SHA256": 32}
+SDK_ALGORITHM = "x-amz-sdk-checksum-algorithm"
 
 
 def _b64_digest(value: str, algorithm: str, header: str) -> bytes:
-    try:
-        digest = base64.b64decode(value.strip(), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise S3Error("InvalidRequest", f"Value for {header} header is invalid.") from exc
-    if len(digest) != _DIGEST_SIZES[algorithm]:
+    digest = decode_checksum(value.strip(), algorithm)
+    if digest is None:
         raise S3Error("InvalidRequest", f"Value for {header} header is invalid.")
     return digest
 
@@ -67,6 +64,23 @@ def _requested_checksum(headers: Mapping[str, str]) -> _Checksum | None:
         return None
     header = f"x-amz-checksum-{sent[0].lower()}"
     return _Checksum(sent[0], header, _b64_digest(headers[header], sent[0], header))
+
+
+def _check_sdk_algorithm(headers: Mapping[str, str], checksum: _Checksum | None) -> None:
+    """x-amz-sdk-checksum-algorithm, which SDKs send beside the checksum, must name its
+    algorithm; sent alone it is refused (the UploadPart page: "When you send this header, there
+    must be a corresponding x-amz-checksum or x-amz-trailer header sent")."""
+    named = headers.get(SDK_ALGORITHM)
+    if named is None:
+        return
+    if checksum is None:
+        raise S3Error(
+            "InvalidRequest",
+            f"{SDK_ALGORITHM} specified, but no corresponding x-amz-checksum-* or x-amz-trailer "
+            "headers were found.",
+        )
+    if named.strip().upper() != checksum.algorithm:
+        raise S3Error("InvalidRequest", f"Value for {SDK_ALGORITHM} header is invalid.")
 
 
 def _content_md5(headers: Mapping[str, str]) -> bytes | None:
@@ -209,6 +223,7 @@ def request_body(
     content_sha256 = None if streaming or payload_hash == UNSIGNED else bytes.fromhex(payload_hash)
     content_md5 = _content_md5(headers)
     checksum = _requested_checksum(headers)
+    _check_sdk_algorithm(headers, checksum)
     if checksum is not None and checksum.value is None and decoder is None:
         raise S3Error("InvalidRequest", "x-amz-trailer needs an aws-chunked body")
     digests = set()

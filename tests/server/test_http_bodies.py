@@ -324,3 +324,35 @@ def test_write_two_checksum_headers_is_invalid_request(server: Server, write: Wr
     both = {CRC32: crc32_b64(b"data"), "x-amz-checksum-crc32c": crc32c}
     reply = request(server, "PUT", write.target, b"data", both)
     refused(server, write, reply, 400, "InvalidRequest")
+
+
+def test_write_non_canonical_checksum_is_invalid_request(server: Server, write: Write) -> None:
+    # "y/Q5Jg==" is CRC32("123456789"); "y/Q5Jh==" sets padding bits that lenient decoders drop.
+    # AWS refuses it as malformed (swift's tests against AWS), not as a BadDigest.
+    reply = request(server, "PUT", write.target, b"123456789", {CRC32: "y/Q5Jh=="})
+    refused(server, write, reply, 400, "InvalidRequest")
+
+
+@pytest.mark.parametrize("named", ["CRC32C", "SHA1", "MD4"])
+def test_write_sdk_algorithm_not_the_checksum_sent_is_invalid_request(
+    server: Server, write: Write, named: str
+) -> None:
+    headers = {CRC32: crc32_b64(b"data"), "x-amz-sdk-checksum-algorithm": named}
+    reply = request(server, "PUT", write.target, b"data", headers)
+    refused(server, write, reply, 400, "InvalidRequest")
+
+
+def test_write_sdk_algorithm_without_checksum_is_invalid_request(
+    server: Server, write: Write
+) -> None:
+    headers = {"x-amz-sdk-checksum-algorithm": "CRC32"}
+    reply = request(server, "PUT", write.target, b"data", headers)
+    refused(server, write, reply, 400, "InvalidRequest")
+
+
+def test_write_sdk_algorithm_matching_the_checksum_is_accepted(
+    server: Server, s3: Any, bucket: str
+) -> None:
+    headers = {CRC32: crc32_b64(b"data"), "x-amz-sdk-checksum-algorithm": "crc32"}
+    assert_ok(request(server, "PUT", f"/{bucket}/k", b"data", headers))
+    assert stored(s3, bucket, "k") == b"data"
