@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,11 +79,13 @@ def run_server(
     *args: str,
     tls: tuple[Path, Path, str] | None = None,
     min_part_size: int | None = 5,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     """Run ``s3mpu serve`` until the block ends. ``tls`` is (cert, key, CA bundle path).
 
     min_part_size defaults to 5 bytes so tests can exercise multipart with small parts; pass
-    None for AWS's 5 MiB.
+    None for AWS's 5 MiB. ``env`` adds to (or overrides) the environment the server inherits,
+    e.g. {"S3MPU_CLOCK_OFFSET": "7200"} for a server whose clock runs two hours ahead.
     """
     port = free_port()
     argv = [sys.executable, "-m", "server", "serve", "--data-dir", str(data_dir)]
@@ -92,11 +94,17 @@ def run_server(
         argv += ["--min-part-size", str(min_part_size)]
     if tls is not None:
         argv += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
-    env = dict(os.environ, S3MPU_ACCESS_KEY=ACCESS_KEY, S3MPU_SECRET_KEY=SECRET_KEY)
+    extra = dict(env or {})
+    process_env = {
+        **os.environ,
+        "S3MPU_ACCESS_KEY": ACCESS_KEY,
+        "S3MPU_SECRET_KEY": SECRET_KEY,
+        **extra,
+    }
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"s3mpu-{port}.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=process_env)
     scheme = "https" if tls else "http"
     server = Server(
         url=f"{scheme}://127.0.0.1:{port}",
@@ -105,6 +113,7 @@ def run_server(
         process=process,
         log_path=log_path,
         ca_bundle=tls[2] if tls else None,
+        env=extra,
     )
     try:
         _wait_ready(server)
