@@ -34,14 +34,9 @@ from server.sigv4 import (
     query_pairs,
     signing_key,
 )
-from storage import CATALOGUE, ErrorSpec, S3Error
+from storage import S3Error
 
 ERROR_CODE = "AuthorizationQueryParametersError"
-# Not yet in storage/errors.py, whose owner is changing it for checksums: registered here, once,
-# until it moves there. https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
-CATALOGUE.setdefault(
-    ERROR_CODE, ErrorSpec(400, "Error parsing the query-string authentication parameters.")
-)
 
 SIGNATURE = "X-Amz-Signature"
 # Any of these in the query makes the request a SigV4 presigned one, which then needs them all.

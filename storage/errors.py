@@ -22,6 +22,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "AuthorizationHeaderMalformed": ErrorSpec(
         400, "The authorization header you provided is invalid."
     ),
+    "AuthorizationQueryParametersError": ErrorSpec(
+        400, "Error parsing the query-string authentication parameters."
+    ),
     "BadDigest": ErrorSpec(
         400,
         "The Content-MD5 or checksum value that you specified did not match what the server "
