@@ -140,6 +140,7 @@ async def test_complete_links_parts_without_copying_and_drops_unlisted(
     [
         ([(2, None), (1, None)], "InvalidPartOrder"),
         ([(1, None), (1, None)], "InvalidPartOrder"),
+        ([(5, "00"), (1, None)], "InvalidPartOrder"),  # the order first, then the parts
         ([(1, None), (4, "00")], "InvalidPart"),
         ([(1, "0" * 32)], "InvalidPart"),
         ([(3, None), (4, None)], "EntityTooSmall"),  # part 3 is below the minimum
