@@ -26,7 +26,8 @@ from storage.models import (
     Upload,
     UploadedPart,
 )
-from storage.store import ObjectReader, Store
+from storage.reader import ObjectReader
+from storage.store import Store
 
 __all__ = [
     "CATALOGUE",

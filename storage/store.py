@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from storage import listing, upload_checksums
@@ -39,31 +39,7 @@ from storage.models import (
     Upload,
     UploadedPart,
 )
-
-
-@dataclass(frozen=True)
-class ObjectReader:
-    """An object being read: its attributes and its data files, kept on disk while open."""
-
-    info: ObjectInfo
-    segments: Sequence[Segment]
-    blobs: BlobStore
-
-    async def read(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        """Yield the object's bytes ``start`` to ``end`` (exclusive; None: to the end)."""
-        end = self.info.size if end is None else end
-        offset = 0
-        for segment in self.segments:
-            seg_start, seg_end = offset, offset + segment.size
-            offset = seg_end
-            if seg_end <= start or segment.size == 0:
-                continue
-            if seg_start >= end:
-                break
-            first = max(start, seg_start) - seg_start
-            last = min(end, seg_end) - seg_start
-            async for chunk in self.blobs.read(segment.blob, first, last - first):
-                yield chunk
+from storage.reader import ObjectReader
 
 
 class Store:
