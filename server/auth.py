@@ -23,6 +23,12 @@ from server.config import Config
 from storage import S3Error
 
 
+ONE_MECHANISM = (
+    "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
+    "Signature query string parameter or the Authorization header should be specified"
+)
+
+
 def authenticate(request: web.Request, config: Config) -> sigv4.SigningContext:
     """The verified signing context of ``request``, or the S3Error AWS answers."""
     url = request.rel_url
@@ -33,8 +39,7 @@ def authenticate(request: web.Request, config: Config) -> sigv4.SigningContext:
         # presigned URL (e.g. on a redirect).
         raise S3Error(
             "InvalidArgument",
-            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
-            "Signature query string parameter or the Authorization header should be specified",
+            ONE_MECHANISM,
             ArgumentName="Authorization",
             ArgumentValue=sigv4.printable(request.headers["Authorization"]),
         )
@@ -79,8 +84,7 @@ def query_form(raw_query: str) -> str | None:
     if v4 and v2:
         raise S3Error(
             "InvalidArgument",
-            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
-            "Signature query string parameter or the Authorization header should be specified",
+            ONE_MECHANISM,
             ArgumentName="Signature",
         )
     return "v4" if v4 else "v2" if v2 else None
