@@ -22,7 +22,6 @@ from server import presign, sigv2, sigv4
 from server.config import Config
 from storage import S3Error
 
-
 ONE_MECHANISM = (
     "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
     "Signature query string parameter or the Authorization header should be specified"
