@@ -78,10 +78,16 @@ async def get_object(call: Call) -> web.StreamResponse:
             async for chunk in reader.read(start, end):
                 await response.write(chunk)
             await response.write_eof()
-        except Exception:
+        except Exception as exc:
             # The status line is sent: no S3 error can follow. Cut the connection so the
-            # client sees a short body, never wrong bytes.
-            log.warning("GetObject %s/%s aborted mid-body", call.bucket, call.key, exc_info=True)
+            # client sees a short body, never wrong bytes. A client that hangs up is routine
+            # (a reader that needed only the start); anything else is worth a traceback.
+            if isinstance(exc, ConnectionError):
+                log.debug("GetObject %s/%s: client went away mid-body", call.bucket, call.key)
+            else:
+                log.warning(
+                    "GetObject %s/%s aborted mid-body", call.bucket, call.key, exc_info=True
+                )
             if call.request.transport is not None:
                 call.request.transport.close()
         return response
