@@ -5,6 +5,8 @@ The server imports storage through this package root only.
 
 from storage.checksums import CHECKSUM_ALGORITHMS, b64, digest_of
 from storage.checksums import decode as decode_checksum
+from storage.conditions import Outcome, Preconditions, Verdict, etag_matches, parse_http_date
+from storage.conditions import evaluate as evaluate_conditions
 from storage.errors import CATALOGUE, ErrorSpec, S3Error
 from storage.etag import multipart_etag, normalize, quote
 from storage.listing import MAX_KEYS
@@ -47,16 +49,22 @@ __all__ = [
     "Meta",
     "ObjectInfo",
     "ObjectReader",
+    "Outcome",
     "Page",
     "Part",
+    "Preconditions",
     "S3Error",
     "Store",
     "Upload",
     "UploadedPart",
+    "Verdict",
     "b64",
     "decode_checksum",
     "digest_of",
+    "etag_matches",
+    "evaluate_conditions",
     "multipart_etag",
     "normalize",
+    "parse_http_date",
     "quote",
 ]
