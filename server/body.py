@@ -22,7 +22,14 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from server import sigv4
 from server.chunked import ChunkedDecoder
-from storage import CHECKSUM_ALGORITHMS, Digests, IncomingBody, S3Error, decode_checksum
+from storage import (
+    CHECKSUM_ALGORITHMS,
+    Digests,
+    IncomingBody,
+    S3Error,
+    decode_checksum,
+    digest_of,
+)
 
 CONTINUE_SENT = web.RequestKey("continue_sent", bool)
 UNSIGNED = "UNSIGNED-PAYLOAD"
@@ -259,10 +266,28 @@ def request_body(
 
 
 async def read_small(
-    request: web.Request, ctx: sigv4.SigningContext, *, limit: int, idle_timeout: float
+    request: web.Request,
+    ctx: sigv4.SigningContext,
+    *,
+    limit: int,
+    idle_timeout: float,
+    integrity_required: bool = False,
 ) -> bytes:
-    """A small request body (XML), whole and checked against its signed payload hash;
-    bodies over ``limit`` are MalformedXML, as S3 answers for an oversized document."""
+    """A small request body (XML), whole and checked against its signed payload hash and its
+    Content-MD5; bodies over ``limit`` are MalformedXML, as S3 answers for an oversized document.
+
+    ``integrity_required``: the operation is one whose x-amz-checksum-* header covers this body
+    and which AWS refuses without it or Content-MD5 (DeleteObjects,
+    PutBucketLifecycleConfiguration: "Missing required header for this request: Content-MD5"),
+    checked before the body is read. Elsewhere (CompleteMultipartUpload) that header describes
+    the object, not the XML.
+    """
+    checksum = _requested_checksum(request.headers) if integrity_required else None
+    if checksum is not None and checksum.value is None:
+        raise S3Error("InvalidRequest", "this operation does not take a trailing checksum")
+    content_md5 = _content_md5(request.headers)
+    if integrity_required and checksum is None and content_md5 is None:
+        raise S3Error("InvalidRequest", "Missing required header for this request: Content-MD5")
     if request.content_length is not None and request.content_length > limit:
         raise S3Error("MalformedXML")
     data = bytearray()
@@ -277,7 +302,8 @@ async def read_small(
         and hashlib.sha256(data).hexdigest() != ctx.payload_hash.lower()
     ):
         raise S3Error("XAmzContentSHA256Mismatch")
-    content_md5 = _content_md5(request.headers)
     if content_md5 is not None and hashlib.md5(data).digest() != content_md5:
+        raise S3Error("BadDigest")
+    if checksum is not None and digest_of(checksum.algorithm, bytes(data)) != checksum.value:
         raise S3Error("BadDigest")
     return bytes(data)
