@@ -22,7 +22,10 @@ log = logging.getLogger("s3mpu")
 async def _store(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     store = await Store.open(
-        config.data_dir, fsync=config.fsync, min_part_size=config.min_part_size
+        config.data_dir,
+        fsync=config.fsync,
+        min_part_size=config.min_part_size,
+        lifecycle_day_seconds=config.lifecycle_day_seconds,
     )
     app[STORE] = store
     try:
@@ -54,6 +57,35 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
+def lifecycle_interval(day_seconds: float) -> float:
+    """How often the lifecycle sweeper runs: 24 times a lifecycle day, at most hourly, so an
+    upload or object goes at most a twenty-fourth of a day after it falls due."""
+    return min(HOUSEKEEPING_INTERVAL, max(day_seconds / 24, 0.05))
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    """Applies the buckets' lifecycle rules: aborts expired uploads, deletes expired objects."""
+    interval = lifecycle_interval(app[CONFIG].lifecycle_day_seconds)
+
+    async def loop() -> None:
+        while True:
+            try:
+                aborted, expired = await app[STORE].apply_lifecycle(time.time())
+                if aborted or expired:
+                    log.info("lifecycle: aborted %d uploads, expired %d objects", aborted, expired)
+            except Exception:
+                log.exception("lifecycle sweep failed; retrying")
+            await asyncio.sleep(interval)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def _unreachable(request: web.Request) -> web.StreamResponse:
     # s3_middleware answers every request itself; this handler only gives aiohttp a route.
     raise AssertionError("s3_middleware did not handle the request")
@@ -72,6 +104,7 @@ def create_app(config: Config) -> web.Application:
     app[CONFIG] = config
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_housekeeping)
+    app.cleanup_ctx.append(_lifecycle)
     app.on_response_prepare.append(add_request_headers)
     app.router.add_route("*", "/{tail:.*}", _unreachable, expect_handler=continue_expected)
     return app

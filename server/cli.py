@@ -16,7 +16,7 @@ from server import credentials
 from server.app import create_app
 from server.config import DEV_ACCESS_KEY, DEV_SECRET_KEY, Config
 from server.credentials import Key
-from storage import DEFAULT_MIN_PART_SIZE
+from storage import DEFAULT_MIN_PART_SIZE, LIFECYCLE_DAY_SECONDS
 
 log = logging.getLogger("s3mpu")
 
@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
         "--no-fsync",
         action="store_true",
         help="do not sync data files and the database before answering (throw-away data only)",
+    )
+    serve.add_argument(
+        "--lifecycle-day-seconds",
+        type=float,
+        default=LIFECYCLE_DAY_SECONDS,
+        help="how long a lifecycle-rule day lasts, in seconds (default: 86400; shorter to "
+        "watch expiry happen in development)",
     )
     serve.add_argument("--log-level", default="INFO")
     return parser
@@ -105,6 +112,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         raise SystemExit("s3mpu: --tls-cert and --tls-key go together")
     if args.min_part_size < 0:
         raise SystemExit("s3mpu: --min-part-size must not be negative")
+    if not args.lifecycle_day_seconds > 0:
+        raise SystemExit("s3mpu: --lifecycle-day-seconds must be positive")
     return Config(
         data_dir=args.data_dir,
         host=args.host,
@@ -113,6 +122,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         keys=keys,
         clock_offset=_clock_offset(),
         min_part_size=args.min_part_size,
+        lifecycle_day_seconds=args.lifecycle_day_seconds,
         fsync=not args.no_fsync,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.credentials import Key
-from storage import DEFAULT_MIN_PART_SIZE
+from storage import DEFAULT_MIN_PART_SIZE, LIFECYCLE_DAY_SECONDS
 
 # The documented development credentials, used when S3MPU_ACCESS_KEY / S3MPU_SECRET_KEY are not
 # set. The server refuses to listen beyond loopback with them.
@@ -33,6 +33,9 @@ class Config:
     # Added to the system clock wherever request times are checked (presigned URL expiry, clock
     # skew). For tests and for hosts whose clock is known to be off; S3MPU_CLOCK_OFFSET sets it.
     clock_offset: float = 0.0
+    # How long a lifecycle "day" lasts: shorter for development and tests, so that expiry can be
+    # watched happen (--lifecycle-day-seconds).
+    lifecycle_day_seconds: float = LIFECYCLE_DAY_SECONDS
 
     def secret_for(self, access_key: str) -> str | None:
         key = self.keys.get(access_key)

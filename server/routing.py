@@ -21,13 +21,24 @@ MAX_KEY_BYTES = 1024
 _UNSUPPORTED_SUBRESOURCES = frozenset(
     {
         "accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering",
-        "inventory", "legal-hold", "lifecycle", "location", "logging", "metadataConfiguration",
+        "inventory", "legal-hold", "location", "logging", "metadataConfiguration",
         "metrics", "notification", "object-lock", "ownershipControls", "policy", "policyStatus",
         "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
         "session", "tagging", "torrent", "versioning", "versions", "website", "delete",
         "renameObject",
     }
 )  # fmt: skip
+
+
+# Sub-resources of a bucket that mean nothing on an object.
+_BUCKET_SUBRESOURCES = frozenset({"lifecycle"})
+
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLifecycleConfiguration.html
+_LIFECYCLE = {
+    "GET": "GetBucketLifecycleConfiguration",
+    "PUT": "PutBucketLifecycleConfiguration",
+    "DELETE": "DeleteBucketLifecycle",
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,8 @@ def route(
             return Route("ListBuckets")
         raise S3Error("MethodNotAllowed")
     unsupported = _UNSUPPORTED_SUBRESOURCES.intersection(query)
+    if key and _BUCKET_SUBRESOURCES.intersection(query):
+        unsupported |= _BUCKET_SUBRESOURCES.intersection(query)
     if unsupported:
         raise S3Error("NotImplemented", f"{sorted(unsupported)[0]} is not supported by s3mpu")
     endpoint = _object_endpoint(method, query, headers) if key else _bucket_endpoint(method, query)
@@ -69,6 +82,10 @@ def route(
 
 
 def _bucket_endpoint(method: str, query: Mapping[str, str]) -> str:
+    if "lifecycle" in query:
+        if method not in _LIFECYCLE:
+            raise S3Error("MethodNotAllowed")
+        return _LIFECYCLE[method]
     if method == "GET":
         if "uploads" in query:
             return "ListMultipartUploads"

@@ -18,14 +18,18 @@ from defusedxml import ElementTree as SafeET
 
 from storage import (
     CHECKSUM_ALGORITHMS,
+    MAX_LIFECYCLE_RULES,
     Bucket,
     CompletedPart,
     CompleteResult,
+    LifecycleFilter,
+    LifecycleRule,
     ObjectInfo,
     Page,
     Part,
     S3Error,
     Upload,
+    new_rule_id,
 )
 from storage import quote as quote_etag
 
@@ -305,3 +309,158 @@ def parse_create_bucket(body: bytes) -> str | None:
     """The LocationConstraint of a CreateBucket body, if any."""
     root = parse(body, "CreateBucketConfiguration")
     return _child_text(root, "LocationConstraint")
+
+
+# Lifecycle configuration
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLifecycleConfiguration.html
+
+
+def _one(element: ET.Element, name: str) -> ET.Element | None:
+    """The child ``name``, if present; MalformedXML if it is repeated."""
+    found = _children(element, name)
+    if len(found) > 1:
+        raise S3Error("MalformedXML")
+    return found[0] if found else None
+
+
+def _int(element: ET.Element, name: str) -> int | None:
+    found = _one(element, name)
+    if found is None:
+        return None
+    try:
+        return int((found.text or "").strip())
+    except ValueError as exc:
+        raise S3Error("MalformedXML") from exc
+
+
+def _only(element: ET.Element, allowed: set[str]) -> None:
+    if any(_local(child.tag) not in allowed for child in element):
+        raise S3Error("MalformedXML")
+
+
+def _lifecycle_filter(element: ET.Element) -> LifecycleFilter:
+    predicates = [_local(child.tag) for child in element]
+    if "Tag" in predicates:
+        raise S3Error("NotImplemented", "lifecycle rules filtered by object tags")
+    _only(element, {"Prefix", "ObjectSizeGreaterThan", "ObjectSizeLessThan", "And"})
+    # A Filter holds one predicate; several are combined inside And.
+    if len(predicates) > 1:
+        raise S3Error("MalformedXML")
+    form = "filter"
+    conjunction = _one(element, "And")
+    if conjunction is not None:
+        if any(_local(child.tag) == "Tag" for child in conjunction):
+            raise S3Error("NotImplemented", "lifecycle rules filtered by object tags")
+        _only(conjunction, {"Prefix", "ObjectSizeGreaterThan", "ObjectSizeLessThan"})
+        element, form = conjunction, "and"
+    prefix = _one(element, "Prefix")
+    return LifecycleFilter(
+        prefix="" if prefix is None else (prefix.text or ""),
+        size_greater_than=_int(element, "ObjectSizeGreaterThan"),
+        size_less_than=_int(element, "ObjectSizeLessThan"),
+        form=form,
+    )
+
+
+def _lifecycle_rule(element: ET.Element) -> LifecycleRule:
+    if _children(element, "Transition") or _children(element, "NoncurrentVersionTransition"):
+        raise S3Error("NotImplemented", "s3mpu has one storage class: transitions do not apply")
+    _only(
+        element,
+        {
+            "ID", "Prefix", "Filter", "Status", "Expiration", "NoncurrentVersionExpiration",
+            "AbortIncompleteMultipartUpload",
+        },
+    )  # fmt: skip
+    status = _child_text(element, "Status")
+    if status not in ("Enabled", "Disabled"):
+        raise S3Error("MalformedXML")
+    legacy_prefix, given_filter = _one(element, "Prefix"), _one(element, "Filter")
+    if legacy_prefix is not None and given_filter is not None:
+        # The schema offers Prefix or Filter, not both.
+        raise S3Error("MalformedXML")
+    rule_filter = LifecycleFilter()
+    if given_filter is not None:
+        rule_filter = _lifecycle_filter(given_filter)
+    elif legacy_prefix is not None:
+        rule_filter = LifecycleFilter(prefix=legacy_prefix.text or "", form="prefix")
+    rule_id = _one(element, "ID")
+    fields: dict[str, Any] = {}
+    expiration = _one(element, "Expiration")
+    if expiration is not None:
+        _only(expiration, {"Days", "Date", "ExpiredObjectDeleteMarker"})
+        if len(expiration) != 1:
+            raise S3Error("MalformedXML")
+        fields["expiration_days"] = _int(expiration, "Days")
+        fields["expiration_date"] = _child_text(expiration, "Date")
+        marker = _child_text(expiration, "ExpiredObjectDeleteMarker")
+        if marker is not None:
+            if marker not in ("true", "false"):
+                raise S3Error("MalformedXML")
+            fields["expired_object_delete_marker"] = marker == "true"
+    abort = _one(element, "AbortIncompleteMultipartUpload")
+    if abort is not None:
+        _only(abort, {"DaysAfterInitiation"})
+        fields["abort_days"] = _int(abort, "DaysAfterInitiation")
+        if fields["abort_days"] is None:
+            raise S3Error("MalformedXML")
+    noncurrent = _one(element, "NoncurrentVersionExpiration")
+    if noncurrent is not None:
+        _only(noncurrent, {"NoncurrentDays", "NewerNoncurrentVersions"})
+        fields["noncurrent_days"] = _int(noncurrent, "NoncurrentDays")
+        fields["newer_noncurrent_versions"] = _int(noncurrent, "NewerNoncurrentVersions")
+        if fields["noncurrent_days"] is None:
+            raise S3Error("MalformedXML")
+    return LifecycleRule(
+        id=new_rule_id() if rule_id is None else (rule_id.text or "").strip(),
+        enabled=status == "Enabled",
+        filter=rule_filter,
+        **fields,
+    )
+
+
+def parse_lifecycle_configuration(body: bytes) -> list[LifecycleRule]:
+    """The rules of a LifecycleConfiguration, or MalformedXML for a document that does not
+    validate against S3's schema. The store applies AWS's InvalidArgument checks."""
+    root = parse(body, "LifecycleConfiguration")
+    _only(root, {"Rule"})
+    if not 0 < len(root) <= MAX_LIFECYCLE_RULES:
+        raise S3Error("MalformedXML")
+    return [_lifecycle_rule(element) for element in root]
+
+
+def _render_filter(rule: ET.Element, found: LifecycleFilter) -> None:
+    if found.form == "prefix":
+        _text(rule, "Prefix", found.prefix)
+        return
+    element = ET.SubElement(rule, "Filter")
+    if found.form == "and":
+        element = ET.SubElement(element, "And")
+    sizeless = found.size_greater_than is None and found.size_less_than is None
+    if found.prefix or (found.form == "filter" and sizeless):
+        # An empty Filter reads back as <Filter><Prefix></Prefix></Filter>, as on AWS.
+        _text(element, "Prefix", found.prefix)
+    _optional(element, "ObjectSizeGreaterThan", found.size_greater_than)
+    _optional(element, "ObjectSizeLessThan", found.size_less_than)
+
+
+def lifecycle_configuration(rules: Iterable[LifecycleRule]) -> bytes:
+    root = _root("LifecycleConfiguration")
+    for found in rules:
+        rule = ET.SubElement(root, "Rule")
+        _text(rule, "ID", found.id)
+        _render_filter(rule, found.filter)
+        _text(rule, "Status", "Enabled" if found.enabled else "Disabled")
+        if found.expires_objects or found.expired_object_delete_marker is not None:
+            expiration = ET.SubElement(rule, "Expiration")
+            _optional(expiration, "Days", found.expiration_days)
+            _optional(expiration, "Date", found.expiration_date)
+            _optional(expiration, "ExpiredObjectDeleteMarker", found.expired_object_delete_marker)
+        if found.noncurrent_days is not None:
+            noncurrent = ET.SubElement(rule, "NoncurrentVersionExpiration")
+            _text(noncurrent, "NoncurrentDays", found.noncurrent_days)
+            _optional(noncurrent, "NewerNoncurrentVersions", found.newer_noncurrent_versions)
+        if found.abort_days is not None:
+            abort = ET.SubElement(rule, "AbortIncompleteMultipartUpload")
+            _text(abort, "DaysAfterInitiation", found.abort_days)
+    return _serialize(root)

@@ -9,6 +9,11 @@ from storage.conditions import Outcome, Preconditions, Verdict, etag_matches, pa
 from storage.conditions import evaluate as evaluate_conditions
 from storage.errors import CATALOGUE, ErrorSpec, S3Error
 from storage.etag import multipart_etag, normalize, quote
+from storage.lifecycle import DAY_SECONDS as LIFECYCLE_DAY_SECONDS
+from storage.lifecycle import MAX_RULES as MAX_LIFECYCLE_RULES
+from storage.lifecycle import Filter as LifecycleFilter
+from storage.lifecycle import Rule as LifecycleRule
+from storage.lifecycle import new_rule_id
 from storage.listing import MAX_KEYS
 from storage.models import (
     DEFAULT_MIN_PART_SIZE,
@@ -35,7 +40,9 @@ __all__ = [
     "CATALOGUE",
     "CHECKSUM_ALGORITHMS",
     "DEFAULT_MIN_PART_SIZE",
+    "LIFECYCLE_DAY_SECONDS",
     "MAX_KEYS",
+    "MAX_LIFECYCLE_RULES",
     "MAX_OBJECT_SIZE",
     "MAX_PART_NUMBER",
     "MAX_PART_SIZE",
@@ -46,6 +53,8 @@ __all__ = [
     "Digests",
     "ErrorSpec",
     "IncomingBody",
+    "LifecycleFilter",
+    "LifecycleRule",
     "Meta",
     "ObjectInfo",
     "ObjectReader",
@@ -64,6 +73,7 @@ __all__ = [
     "etag_matches",
     "evaluate_conditions",
     "multipart_etag",
+    "new_rule_id",
     "normalize",
     "parse_http_date",
     "quote",

@@ -84,6 +84,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "MissingSecurityHeader": ErrorSpec(400, "Your request is missing a required header."),
     "NoSuchBucket": ErrorSpec(404, "The specified bucket does not exist."),
     "NoSuchKey": ErrorSpec(404, "The specified key does not exist."),
+    "NoSuchLifecycleConfiguration": ErrorSpec(404, "The lifecycle configuration does not exist."),
     "NoSuchUpload": ErrorSpec(
         404,
         "The specified upload does not exist. The upload ID may be invalid, or the upload may "

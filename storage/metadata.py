@@ -18,6 +18,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage import lifecycle
 from storage.listing import After, AtLeast, Position, prefix_end
 from storage.models import Bucket, CompleteResult, ObjectInfo, Part, Segment, Upload
 
@@ -66,6 +67,12 @@ CREATE TABLE IF NOT EXISTS uploads (
     result TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, initiated, upload_id);
+
+-- A bucket's lifecycle rules, as storage/lifecycle.py's JSON.
+CREATE TABLE IF NOT EXISTS lifecycles (
+    bucket TEXT PRIMARY KEY,
+    rules TEXT NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS parts (
     upload_id TEXT NOT NULL,
@@ -118,7 +125,7 @@ def _part(row: Sequence[Any]) -> Part:
     return Part(part_number=row[0], size=row[1], etag=row[2], last_modified=row[3], checksum=row[4])
 
 
-def _key_range(prefix: str, position: Position, sort_columns: str) -> tuple[str, list[Any]]:
+def _key_range(prefix: str, position: Position | None, sort_columns: str) -> tuple[str, list[Any]]:
     """SQL conditions for keys under ``prefix`` from ``position`` (see listing.py)."""
     clauses = ["key >= ?"]
     args: list[Any] = [prefix]
@@ -174,6 +181,7 @@ class Tx:
 
     async def delete_bucket(self, name: str) -> None:
         await self._run("DELETE FROM uploads WHERE bucket = ?", name)
+        await self._run("DELETE FROM lifecycles WHERE bucket = ?", name)
         await self._run("DELETE FROM buckets WHERE name = ?", name)
 
     async def list_buckets(self) -> list[Bucket]:
@@ -323,6 +331,51 @@ class Tx:
         )
         rows = await self._all(sql, bucket, *args, limit)
         return [((row[2], row[3], row[0]), _upload(row)) for row in rows]
+
+    # Lifecycle
+
+    async def get_lifecycle(self, bucket: str) -> list[lifecycle.Rule] | None:
+        row = await self._one("SELECT rules FROM lifecycles WHERE bucket = ?", bucket)
+        return None if row is None else lifecycle.from_json(row[0])
+
+    async def put_lifecycle(self, bucket: str, rules: Sequence[lifecycle.Rule]) -> None:
+        sql = "INSERT OR REPLACE INTO lifecycles (bucket, rules) VALUES (?, ?)"
+        await self._run(sql, bucket, lifecycle.to_json(rules))
+
+    async def delete_lifecycle(self, bucket: str) -> None:
+        await self._run("DELETE FROM lifecycles WHERE bucket = ?", bucket)
+
+    async def lifecycles(self) -> dict[str, list[lifecycle.Rule]]:
+        rows = await self._all("SELECT bucket, rules FROM lifecycles ORDER BY bucket")
+        return {bucket: lifecycle.from_json(rules) for bucket, rules in rows}
+
+    async def uploads_initiated_by(
+        self, bucket: str, prefix: str, initiated: float, limit: int
+    ) -> list[str]:
+        """Open uploads under ``prefix`` initiated at or before ``initiated``."""
+        where, args = _key_range(prefix, None, "key")
+        sql = (
+            f"SELECT upload_id FROM uploads WHERE bucket = ? AND state = 'open' AND {where} "
+            "AND initiated <= ? LIMIT ?"
+        )
+        return [row[0] for row in await self._all(sql, bucket, *args, initiated, limit)]
+
+    async def objects_modified_by(
+        self, bucket: str, found: lifecycle.Filter, modified: float, limit: int
+    ) -> list[str]:
+        """Keys of objects ``found`` selects last written at or before ``modified``."""
+        where, args = _key_range(found.prefix, None, "key")
+        if found.size_greater_than is not None:
+            where += " AND size > ?"
+            args.append(found.size_greater_than)
+        if found.size_less_than is not None:
+            where += " AND size < ?"
+            args.append(found.size_less_than)
+        sql = (
+            f"SELECT key FROM objects WHERE bucket = ? AND {where} AND last_modified <= ? "
+            "ORDER BY key LIMIT ?"
+        )
+        return [row[0] for row in await self._all(sql, bucket, *args, modified, limit)]
 
     # Housekeeping
 

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from storage import listing, upload_checksums
+from storage import lifecycle, listing, upload_checksums
 from storage.blobs import BlobStore, WrittenBlob
 from storage.checksums import DEFAULT_ALGORITHM, b64
 from storage.errors import S3Error
@@ -41,16 +41,32 @@ from storage.models import (
 )
 from storage.reader import ObjectReader
 
+# Rows a lifecycle sweep deletes per write transaction: other writers wait at most this long.
+LIFECYCLE_BATCH = 256
+
 
 class Store:
-    def __init__(self, meta: Metadata, blobs: BlobStore, *, min_part_size: int) -> None:
+    def __init__(
+        self,
+        meta: Metadata,
+        blobs: BlobStore,
+        *,
+        min_part_size: int,
+        lifecycle_day_seconds: float = lifecycle.DAY_SECONDS,
+    ) -> None:
         self.meta = meta
         self.blobs = blobs
         self.min_part_size = min_part_size
+        self.lifecycle_day_seconds = lifecycle_day_seconds
 
     @classmethod
     async def open(
-        cls, data_dir: Path, *, fsync: bool = True, min_part_size: int = DEFAULT_MIN_PART_SIZE
+        cls,
+        data_dir: Path,
+        *,
+        fsync: bool = True,
+        min_part_size: int = DEFAULT_MIN_PART_SIZE,
+        lifecycle_day_seconds: float = lifecycle.DAY_SECONDS,
     ) -> Store:
         """Open (or create) the store in ``data_dir`` and remove what a crash left behind."""
         blobs = BlobStore(data_dir, fsync=fsync)
@@ -59,7 +75,12 @@ class Store:
         async with meta.read() as tx:
             referenced = await tx.referenced_blobs()
         blobs.sweep(referenced)
-        return cls(meta, blobs, min_part_size=min_part_size)
+        return cls(
+            meta,
+            blobs,
+            min_part_size=min_part_size,
+            lifecycle_day_seconds=lifecycle_day_seconds,
+        )
 
     async def close(self) -> None:
         await self.meta.close()
@@ -98,6 +119,77 @@ class Store:
         if bucket is None:
             raise S3Error("NoSuchBucket", BucketName=name)
         return bucket
+
+    # Lifecycle
+
+    async def put_bucket_lifecycle(self, bucket: str, rules: Sequence[lifecycle.Rule]) -> None:
+        lifecycle.validate(rules)
+        async with self.meta.write() as tx:
+            await self._bucket(tx, bucket)
+            await tx.put_lifecycle(bucket, rules)
+
+    async def get_bucket_lifecycle(self, bucket: str) -> list[lifecycle.Rule]:
+        async with self.meta.read() as tx:
+            await self._bucket(tx, bucket)
+            rules = await tx.get_lifecycle(bucket)
+        if rules is None:
+            raise S3Error("NoSuchLifecycleConfiguration", BucketName=bucket)
+        return rules
+
+    async def delete_bucket_lifecycle(self, bucket: str) -> None:
+        async with self.meta.write() as tx:
+            await self._bucket(tx, bucket)
+            await tx.delete_lifecycle(bucket)
+
+    async def abort_rule(self, upload: Upload) -> tuple[str, float] | None:
+        """The lifecycle rule that will abort ``upload`` and when, if one applies."""
+        async with self.meta.read() as tx:
+            rules = await tx.get_lifecycle(upload.bucket)
+        if rules is None:
+            return None
+        return lifecycle.abort_rule(rules, upload.key, upload.initiated, self.lifecycle_day_seconds)
+
+    async def apply_lifecycle(self, now: float) -> tuple[int, int]:
+        """Abort the uploads and delete the objects the buckets' rules say are due at ``now``;
+        return how many of each. Each batch is claimed and deleted in one write transaction, so
+        a Complete, UploadPart or overwrite racing the sweep either wins or finds it gone."""
+        async with self.meta.read() as tx:
+            configurations = await tx.lifecycles()
+        aborted = expired = 0
+        day = self.lifecycle_day_seconds
+        for bucket, rules in configurations.items():
+            for rule in rules:
+                if not rule.enabled:
+                    continue
+                if rule.abort_days is not None:
+                    initiated = lifecycle.started_by(now, rule.abort_days, day)
+                    aborted += await self._sweep_uploads(bucket, rule.filter.prefix, initiated)
+                modified = lifecycle.expires_written_by(rule, now, day)
+                if modified is not None:
+                    expired += await self._sweep_objects(bucket, rule.filter, modified)
+        return aborted, expired
+
+    async def _sweep_uploads(self, bucket: str, prefix: str, initiated: float) -> int:
+        done = 0
+        while True:
+            async with self.meta.write() as tx:
+                due = await tx.uploads_initiated_by(bucket, prefix, initiated, LIFECYCLE_BATCH)
+                blobs = [blob for upload_id in due for blob in await tx.delete_upload(upload_id)]
+            self.blobs.delete(blobs)
+            done += len(due)
+            if len(due) < LIFECYCLE_BATCH:
+                return done
+
+    async def _sweep_objects(self, bucket: str, found: lifecycle.Filter, modified: float) -> int:
+        done = 0
+        while True:
+            async with self.meta.write() as tx:
+                due = await tx.objects_modified_by(bucket, found, modified, LIFECYCLE_BATCH)
+                blobs = [blob for key in due for blob in await tx.delete_object(bucket, key)]
+            self.blobs.delete(blobs)
+            done += len(due)
+            if len(due) < LIFECYCLE_BATCH:
+                return done
 
     # Objects
 

@@ -1,7 +1,7 @@
 """The S3 operations, by AWS operation name: parse, call the store, render; raise on error."""
 
 from server.context import Handler
-from server.handlers import bucket, multipart, objects
+from server.handlers import bucket, lifecycle, multipart, objects
 
 HANDLERS: dict[str, Handler] = {
     "ListBuckets": bucket.list_buckets,
@@ -9,6 +9,9 @@ HANDLERS: dict[str, Handler] = {
     "HeadBucket": bucket.head_bucket,
     "DeleteBucket": bucket.delete_bucket,
     "ListObjectsV2": bucket.list_objects_v2,
+    "PutBucketLifecycleConfiguration": lifecycle.put_bucket_lifecycle_configuration,
+    "GetBucketLifecycleConfiguration": lifecycle.get_bucket_lifecycle_configuration,
+    "DeleteBucketLifecycle": lifecycle.delete_bucket_lifecycle,
     "PutObject": objects.put_object,
     "GetObject": objects.get_object,
     "HeadObject": objects.head_object,

@@ -11,8 +11,14 @@ from aiohttp import web
 from server import body, s3xml
 from server.context import Call, xml_response
 from server.handlers.bucket import encoding_type
-from server.headers import checksum_header, checksum_headers, meta_from_headers, optional_upper
-from storage import MAX_KEYS, MAX_PART_SIZE, quote
+from server.headers import (
+    checksum_header,
+    checksum_headers,
+    http_date,
+    meta_from_headers,
+    optional_upper,
+)
+from storage import MAX_KEYS, MAX_PART_SIZE, Upload, quote
 
 # ListParts returns at most 1,000 parts a page.
 MAX_PARTS = 1000
@@ -30,6 +36,7 @@ async def create_multipart_upload(call: Call) -> web.StreamResponse:
         checksum_type=optional_upper(headers, "x-amz-checksum-type"),
     )
     response = xml_response(s3xml.initiate_multipart_upload(upload))
+    response.headers.update(await _abort_headers(call, upload))
     if upload.checksum_algorithm and upload.checksum_type:
         response.headers["x-amz-checksum-algorithm"] = upload.checksum_algorithm
         response.headers["x-amz-checksum-type"] = upload.checksum_type
@@ -57,9 +64,20 @@ async def list_parts(call: Call) -> web.StreamResponse:
     upload, parts, truncated = await call.store.list_parts(
         call.bucket, call.key, call.request.query["uploadId"], max_parts=max_parts, after=marker
     )
-    return xml_response(
+    response = xml_response(
         s3xml.list_parts(upload, parts, marker=marker, max_parts=max_parts, truncated=truncated)
     )
+    response.headers.update(await _abort_headers(call, upload))
+    return response
+
+
+async def _abort_headers(call: Call, upload: Upload) -> dict[str, str]:
+    """x-amz-abort-date and x-amz-abort-rule-id, when a lifecycle rule will abort ``upload``."""
+    found = await call.store.abort_rule(upload)
+    if found is None:
+        return {}
+    rule_id, when = found
+    return {"x-amz-abort-date": http_date(when), "x-amz-abort-rule-id": rule_id}
 
 
 async def list_multipart_uploads(call: Call) -> web.StreamResponse:

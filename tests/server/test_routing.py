@@ -66,6 +66,9 @@ TABLE = [
         "Bucket",
         "photos/2006/February/sample.jpg",
     ),
+    ("PUT", "/Bucket?lifecycle", "PutBucketLifecycleConfiguration", "Bucket", None),
+    ("GET", "/Bucket?lifecycle", "GetBucketLifecycleConfiguration", "Bucket", None),
+    ("DELETE", "/Bucket?lifecycle", "DeleteBucketLifecycle", "Bucket", None),
     ("GET", "/Bucket/a%20b%2Bc%2Fd", "GetObject", "Bucket", "a b+c/d"),
     ("GET", "/Bucket//leading-slash", "GetObject", "Bucket", "/leading-slash"),
 ]
@@ -85,6 +88,8 @@ ERRORS = [
     ("PUT", "/Bucket?versioning", {}, "NotImplemented"),
     ("GET", "/Bucket?list-type=3", {}, "InvalidArgument"),
     ("GET", "/Bucket", {}, "NotImplemented"),  # ListObjects v1: a later issue
+    ("POST", "/Bucket?lifecycle", {}, "MethodNotAllowed"),
+    ("PUT", "/Bucket/key?lifecycle", {}, "NotImplemented"),
     ("POST", "/Bucket/key", {}, "MethodNotAllowed"),
     ("PATCH", "/Bucket/key", {}, "MethodNotAllowed"),
     ("PUT", "/Bucket/key?uploadId=x", {}, "InvalidRequest"),

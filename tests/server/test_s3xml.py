@@ -10,7 +10,17 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from server import s3xml
-from storage import CompletedPart, CompleteResult, ObjectInfo, Page, Part, S3Error, Upload
+from storage import (
+    CompletedPart,
+    CompleteResult,
+    LifecycleFilter,
+    LifecycleRule,
+    ObjectInfo,
+    Page,
+    Part,
+    S3Error,
+    Upload,
+)
 
 OWNER = f"<ID>{s3xml.OWNER_ID}</ID><DisplayName>{s3xml.OWNER_NAME}</DisplayName>"
 
@@ -328,3 +338,103 @@ def test_parse_complete_malformed(body: bytes) -> None:
     with pytest.raises(S3Error) as caught:
         s3xml.parse_complete_multipart_upload(body)
     assert caught.value.code == "MalformedXML"
+
+
+# Lifecycle configuration
+
+
+def test_lifecycle_abort_rule_matches_aws_example() -> None:
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html
+    example = """<LifecycleConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+        <Rule>
+            <ID>sample-rule</ID>
+            <Filter><Prefix>SomeKeyPrefix/</Prefix></Filter>
+            <Status>Enabled</Status>
+            <AbortIncompleteMultipartUpload>
+              <DaysAfterInitiation>7</DaysAfterInitiation>
+            </AbortIncompleteMultipartUpload>
+        </Rule>
+    </LifecycleConfiguration>"""
+    rules = s3xml.parse_lifecycle_configuration(example.encode())
+    assert rules == [
+        LifecycleRule("sample-rule", True, LifecycleFilter("SomeKeyPrefix/"), abort_days=7)
+    ]
+    assert_same_xml(s3xml.lifecycle_configuration(rules), example)
+
+
+def test_lifecycle_legacy_prefix_expiration_matches_aws_example() -> None:
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLifecycleConfiguration.html#API_GetBucketLifecycleConfiguration_Examples
+    # (without its Transition: s3mpu has one storage class)
+    example = """<LifecycleConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+        <Rule>
+            <ID>Archive and then delete rule</ID>
+            <Prefix>projectdocs/</Prefix>
+            <Status>Enabled</Status>
+            <Expiration><Days>3650</Days></Expiration>
+        </Rule>
+    </LifecycleConfiguration>"""
+    rules = s3xml.parse_lifecycle_configuration(example.encode())
+    assert rules[0].filter == LifecycleFilter("projectdocs/", form="prefix")
+    assert rules[0].expiration_days == 3650
+    assert_same_xml(s3xml.lifecycle_configuration(rules), example)
+
+
+def test_lifecycle_and_filter_round_trips() -> None:
+    example = """<LifecycleConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+        <Rule>
+            <ID>big-logs</ID>
+            <Filter><And><Prefix>logs/</Prefix><ObjectSizeGreaterThan>500</ObjectSizeGreaterThan>
+              <ObjectSizeLessThan>64000</ObjectSizeLessThan></And></Filter>
+            <Status>Disabled</Status>
+            <Expiration><Date>2030-01-01T00:00:00.000Z</Date></Expiration>
+            <NoncurrentVersionExpiration><NoncurrentDays>3</NoncurrentDays>
+            </NoncurrentVersionExpiration>
+        </Rule>
+    </LifecycleConfiguration>"""
+    rules = s3xml.parse_lifecycle_configuration(example.encode())
+    assert rules[0].filter == LifecycleFilter("logs/", 500, 64000, "and")
+    assert_same_xml(s3xml.lifecycle_configuration(rules), example)
+
+
+def test_lifecycle_rule_without_id_is_given_one() -> None:
+    body = b"<LifecycleConfiguration><Rule><Filter/><Status>Enabled</Status>"
+    body += b"<Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>"
+    (rule,) = s3xml.parse_lifecycle_configuration(body)
+    assert rule.id
+    assert rule.filter == LifecycleFilter()
+
+
+def _rule(inner: str) -> bytes:
+    return f"<LifecycleConfiguration><Rule>{inner}</Rule></LifecycleConfiguration>".encode()
+
+
+EXPIRE = "<Expiration><Days>1</Days></Expiration>"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"<LifecycleConfiguration/>", "MalformedXML"),
+        (b"<LifecycleConfiguration>" + b"<Rule/>" * 1001 + b"</LifecycleConfiguration>",
+         "MalformedXML"),
+        (b"<LifecycleConfiguration><Bogus/></LifecycleConfiguration>", "MalformedXML"),
+        (_rule(EXPIRE), "MalformedXML"),  # no Status
+        (_rule("<Status>On</Status>" + EXPIRE), "MalformedXML"),
+        (_rule("<Status>Enabled</Status><Prefix/><Filter/>" + EXPIRE), "MalformedXML"),
+        (_rule("<Status>Enabled</Status><Expiration><Days>x</Days></Expiration>"), "MalformedXML"),
+        (_rule("<Status>Enabled</Status><Expiration><Days>1</Days><Date>2030-01-01</Date>"
+               "</Expiration>"), "MalformedXML"),
+        (_rule("<Status>Enabled</Status><AbortIncompleteMultipartUpload/>"), "MalformedXML"),
+        (_rule("<Status>Enabled</Status><Filter><Prefix>a</Prefix><ObjectSizeLessThan>5"
+               "</ObjectSizeLessThan></Filter>" + EXPIRE), "MalformedXML"),
+        (_rule("<Status>Enabled</Status><Bogus/>" + EXPIRE), "MalformedXML"),
+        (_rule("<Status>Enabled</Status><Filter><Tag><Key>k</Key><Value>v</Value></Tag></Filter>"
+               + EXPIRE), "NotImplemented"),
+        (_rule("<Status>Enabled</Status><Transition><Days>1</Days>"
+               "<StorageClass>GLACIER</StorageClass></Transition>"), "NotImplemented"),
+    ],
+)  # fmt: skip
+def test_parse_lifecycle_malformed(body: bytes, code: str) -> None:
+    with pytest.raises(S3Error) as caught:
+        s3xml.parse_lifecycle_configuration(body)
+    assert caught.value.code == code

@@ -13,10 +13,14 @@ from storage import (
     CompletedPart,
     Digests,
     IncomingBody,
+    LifecycleFilter,
+    LifecycleRule,
     S3Error,
     Store,
+    lifecycle,
     multipart_etag,
 )
+from storage.store import LIFECYCLE_BATCH
 
 MIN = 4
 
@@ -281,3 +285,82 @@ async def test_forget_completed_drops_retry_answers_only_for_old_uploads(store: 
         await store.complete_multipart_upload("b", "k", upload.upload_id, listed)
     assert caught.value.code == "NoSuchUpload"
     assert await read_all(store, "k") == b"data"
+
+
+# Lifecycle: apply_lifecycle at chosen instants, with 1-second lifecycle days.
+
+
+@pytest.fixture
+async def day_store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path, min_part_size=MIN, lifecycle_day_seconds=1.0)
+    await opened.create_bucket("b")
+    yield opened
+    await opened.close()
+
+
+async def test_apply_lifecycle_aborts_due_uploads_only(day_store: Store, tmp_path: Path) -> None:
+    rules = [LifecycleRule("r", True, LifecycleFilter("tmp/"), abort_days=2)]
+    await day_store.put_bucket_lifecycle("b", rules)
+    due = await day_store.create_multipart_upload("b", "tmp/a", {})
+    other = await day_store.create_multipart_upload("b", "keep/a", {})
+    for upload in (due, other):
+        await day_store.upload_part("b", upload.key, upload.upload_id, 1, body(b"part"))
+    rule_id, when = await day_store.abort_rule(due) or ("", 0.0)
+    assert rule_id == "r"
+    assert await day_store.abort_rule(other) is None
+    assert await day_store.apply_lifecycle(when - 1) == (0, 0)
+    assert await day_store.apply_lifecycle(when) == (1, 0)
+    with pytest.raises(S3Error) as caught:
+        await day_store.upload_part("b", "tmp/a", due.upload_id, 2, body(b"late"))
+    assert caught.value.code == "NoSuchUpload"
+    assert len(blob_files(tmp_path)) == 1  # the other upload's part
+    assert tmp_files(tmp_path) == []
+
+
+async def test_apply_lifecycle_expires_objects_by_age(day_store: Store, tmp_path: Path) -> None:
+    await day_store.put_bucket_lifecycle(
+        "b", [LifecycleRule("r", True, LifecycleFilter("old/"), expiration_days=3)]
+    )
+    info = await day_store.put_object("b", "old/x", body(b"x"), {})
+    await day_store.put_object("b", "new/x", body(b"y"), {})
+    expires = lifecycle.due(info.last_modified, 3, 1.0)
+    assert await day_store.apply_lifecycle(expires - 1) == (0, 0)
+    assert await day_store.apply_lifecycle(expires) == (0, 1)
+    with pytest.raises(S3Error):
+        await day_store.head_object("b", "old/x")
+    assert await read_all(day_store, "new/x") == b"y"
+    assert len(blob_files(tmp_path)) == 1
+
+
+async def test_apply_lifecycle_ignores_disabled_rules(day_store: Store) -> None:
+    await day_store.put_bucket_lifecycle(
+        "b", [LifecycleRule("r", False, LifecycleFilter(), expiration_days=1, abort_days=1)]
+    )
+    await day_store.put_object("b", "k", body(b"x"), {})
+    await day_store.create_multipart_upload("b", "u", {})
+    assert await day_store.apply_lifecycle(1e12) == (0, 0)
+
+
+async def test_apply_lifecycle_batches_many(day_store: Store) -> None:
+    await day_store.put_bucket_lifecycle(
+        "b", [LifecycleRule("r", True, LifecycleFilter(), expiration_days=1, abort_days=1)]
+    )
+    count = LIFECYCLE_BATCH * 2 + 3
+    for n in range(count):
+        await day_store.put_object("b", f"k{n}", body(b"x"), {})
+        await day_store.create_multipart_upload("b", f"u{n}", {})
+    assert await day_store.apply_lifecycle(1e12) == (count, count)
+    await day_store.delete_bucket("b")  # nothing is left in it
+
+
+async def test_completed_upload_is_not_aborted(day_store: Store) -> None:
+    await day_store.put_bucket_lifecycle(
+        "b", [LifecycleRule("r", True, LifecycleFilter(), abort_days=1)]
+    )
+    upload = await day_store.create_multipart_upload("b", "k", {})
+    part = await day_store.upload_part("b", "k", upload.upload_id, 1, body(b"data"))
+    await day_store.complete_multipart_upload(
+        "b", "k", upload.upload_id, [CompletedPart(1, part.part.etag)]
+    )
+    assert await day_store.apply_lifecycle(1e12) == (0, 0)
+    assert await read_all(day_store, "k") == b"data"

@@ -1,0 +1,38 @@
+"""Bucket lifecycle configuration: PutBucketLifecycleConfiguration,
+GetBucketLifecycleConfiguration, DeleteBucketLifecycle. The rules are applied by the sweeper
+the app runs (server/app.py).
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server import body, s3xml
+from server.context import Call, xml_response
+
+
+async def put_bucket_lifecycle_configuration(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLifecycleConfiguration.html"""
+    payload = await body.read_small(
+        call.request,
+        call.auth,
+        limit=s3xml.MAX_REQUEST_XML,
+        idle_timeout=call.config.body_idle_timeout,
+        integrity_required=True,
+    )
+    rules = s3xml.parse_lifecycle_configuration(payload)
+    await call.store.put_bucket_lifecycle(call.bucket, rules)
+    return web.Response()
+
+
+async def get_bucket_lifecycle_configuration(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLifecycleConfiguration.html"""
+    rules = await call.store.get_bucket_lifecycle(call.bucket)
+    return xml_response(s3xml.lifecycle_configuration(rules))
+
+
+async def delete_bucket_lifecycle(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketLifecycle.html"""
+    await call.store.delete_bucket_lifecycle(call.bucket)
+    return web.Response(status=204)
