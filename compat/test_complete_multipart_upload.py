@@ -286,3 +286,89 @@ def test_complete_multipart_upload_upload_of_another_bucket(s3: Any, bucket: str
     with s3_error("NoSuchUpload", 404):
         s3.list_parts(Bucket=other, Key="k", UploadId=upload_id)
     complete(s3, bucket, "k", upload_id, listed)
+
+
+# Conditional writes. https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+
+
+def _one_part_upload(s3: Any, bucket: str, key: str, data: bytes) -> tuple[str, list[Any]]:
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    return upload_id, upload_parts(s3, bucket, key, upload_id, {1: data})
+
+
+def test_complete_multipart_upload_if_none_match_keeps_upload(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"existing")
+    upload_id, parts = _one_part_upload(s3, bucket, "k", b"new data")
+    with s3_error("PreconditionFailed", 412):
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": parts},
+            IfNoneMatch="*",
+        )  # fmt: skip
+    assert get_bytes(s3, bucket, "k") == b"existing"
+    # The upload is intact: the client can retry without the condition, or abort.
+    assert len(s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id)["Parts"]) == 1
+    complete(s3, bucket, "k", upload_id, parts)
+    assert get_bytes(s3, bucket, "k") == b"new data"
+
+
+def test_complete_multipart_upload_if_none_match_on_new_key(s3: Any, bucket: str) -> None:
+    upload_id, parts = _one_part_upload(s3, bucket, "k", b"new data")
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": parts},
+        IfNoneMatch="*",
+    )  # fmt: skip
+    assert get_bytes(s3, bucket, "k") == b"new data"
+
+
+def test_complete_multipart_upload_if_match(s3: Any, bucket: str) -> None:
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"v1")["ETag"]
+    upload_id, parts = _one_part_upload(s3, bucket, "k", b"v2 data")
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v1 again, changed")
+    with s3_error("PreconditionFailed", 412):
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": parts},
+            IfMatch=etag,
+        )  # fmt: skip
+    current = s3.head_object(Bucket=bucket, Key="k")["ETag"]
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": parts},
+        IfMatch=current,
+    )  # fmt: skip
+    assert get_bytes(s3, bucket, "k") == b"v2 data"
+
+
+def test_complete_multipart_upload_if_match_missing_key(s3: Any, bucket: str) -> None:
+    upload_id, parts = _one_part_upload(s3, bucket, "k", b"data")
+    with s3_error("NoSuchKey", 404):
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": parts},
+            IfMatch='"0123456789abcdef0123456789abcdef"',
+        )  # fmt: skip
+    s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)
+
+
+def test_complete_multipart_upload_if_none_match_concurrent_uploads_one_wins(
+    s3: Any, bucket: str
+) -> None:
+    # Eight uploads to one new key, completed at once with If-None-Match: exactly one creates
+    # the object; every other gets 412 and keeps its upload.
+    uploads = [_one_part_upload(s3, bucket, "k", f"writer {n}".encode()) for n in range(8)]
+
+    def attempt(upload_id: str, parts: list[Any]) -> str:
+        try:
+            s3.complete_multipart_upload(
+                Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": parts},
+                IfNoneMatch="*",
+            )  # fmt: skip
+        except ClientError as error:
+            return str(error.response["Error"]["Code"])
+        return "ok"
+
+    results = all_at_once([partial(attempt, u, p) for u, p in uploads])
+    assert sorted(results) == ["PreconditionFailed"] * 7 + ["ok"]
+    winner = results.index("ok")
+    assert get_bytes(s3, bucket, "k") == f"writer {winner}".encode()
+    left = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert sorted(u["UploadId"] for u in left) == sorted(
+        u for n, (u, _) in enumerate(uploads) if n != winner
+    )

@@ -195,3 +195,34 @@ def test_put_object_metadata_names_lowercased(s3: Any, bucket: str) -> None:
     # and keeps values as sent.
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", Metadata={"MixedCase": "Value Kept"})
     assert s3.head_object(Bucket=bucket, Key="k")["Metadata"] == {"mixedcase": "Value Kept"}
+
+
+# Conditional writes. https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+
+
+def test_put_object_if_none_match_creates_only_once(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"first", IfNoneMatch="*")
+    with s3_error("PreconditionFailed", 412):
+        s3.put_object(Bucket=bucket, Key="k", Body=b"second", IfNoneMatch="*")
+    assert get_bytes(s3, bucket, "k") == b"first"
+
+
+def test_put_object_if_match_replaces_only_that_version(s3: Any, bucket: str) -> None:
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"v1")["ETag"]
+    etag2 = s3.put_object(Bucket=bucket, Key="k", Body=b"v2", IfMatch=etag)["ETag"]
+    with s3_error("PreconditionFailed", 412):
+        s3.put_object(Bucket=bucket, Key="k", Body=b"v3", IfMatch=etag)  # stale: v2 is there
+    assert get_bytes(s3, bucket, "k") == b"v2"
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v3", IfMatch=etag2.strip('"'))  # unquoted too
+    assert get_bytes(s3, bucket, "k") == b"v3"
+
+
+def test_put_object_if_match_missing_key_is_no_such_key(s3: Any, bucket: str) -> None:
+    with s3_error("NoSuchKey", 404):
+        s3.put_object(Bucket=bucket, Key="absent", Body=b"x", IfMatch=quoted_md5(b"x"))
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+def test_put_object_if_none_match_etag_not_implemented(s3: Any, bucket: str) -> None:
+    with s3_error("NotImplemented", 501):
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x", IfNoneMatch=quoted_md5(b"x"))

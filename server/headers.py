@@ -6,7 +6,14 @@ import email.utils
 import re
 from collections.abc import Mapping
 
-from storage import CHECKSUM_ALGORITHMS, Meta, ObjectInfo, S3Error, quote
+from storage import (
+    CHECKSUM_ALGORITHMS,
+    Meta,
+    ObjectInfo,
+    S3Error,
+    WriteCondition,
+    quote,
+)
 
 # The headers a PutObject or CreateMultipartUpload keeps and GetObject/HeadObject return.
 # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
@@ -105,6 +112,20 @@ def checksum_header(headers: Mapping[str, str]) -> tuple[str, str] | None:
             "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
         )
     return sent[0] if sent else None
+
+
+def write_condition(headers: Mapping[str, str]) -> WriteCondition | None:
+    """If-Match and If-None-Match on PutObject or CompleteMultipartUpload; None when neither is
+    sent. If-None-Match takes only "*" on a write: an ETag there is a conditional read's
+    header, which S3 does not implement for writes (501 NotImplemented).
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+    """
+    if_match, if_none_match = headers.get("If-Match"), headers.get("If-None-Match")
+    if if_match is None and if_none_match is None:
+        return None
+    if if_none_match is not None and if_none_match.strip() != "*":
+        raise S3Error("NotImplemented", "If-None-Match on a write takes only *")
+    return WriteCondition(if_match=if_match, if_none_match=if_none_match is not None)
 
 
 def _stored(meta: Meta) -> dict[str, str]:

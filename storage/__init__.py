@@ -5,7 +5,14 @@ The server imports storage through this package root only.
 
 from storage.checksums import CHECKSUM_ALGORITHMS, b64, digest_of
 from storage.checksums import decode as decode_checksum
-from storage.conditions import Outcome, Preconditions, Verdict, etag_matches, parse_http_date
+from storage.conditions import (
+    Outcome,
+    Preconditions,
+    Verdict,
+    WriteCondition,
+    etag_matches,
+    parse_http_date,
+)
 from storage.conditions import evaluate as evaluate_conditions
 from storage.errors import CATALOGUE, ErrorSpec, S3Error
 from storage.etag import multipart_etag, normalize, quote
@@ -67,6 +74,7 @@ __all__ = [
     "Upload",
     "UploadedPart",
     "Verdict",
+    "WriteCondition",
     "b64",
     "decode_checksum",
     "digest_of",

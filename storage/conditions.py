@@ -109,3 +109,28 @@ def evaluate(conditions: Preconditions, etag: str, last_modified: float) -> Verd
     elif conditions.if_modified_since is not None and modified <= conditions.if_modified_since:
         return Verdict(Outcome.NOT_MODIFIED, "If-Modified-Since")
     return Verdict(Outcome.PROCEED)
+
+
+@dataclass(frozen=True)
+class WriteCondition:
+    """If-Match and If-None-Match on a write (PutObject, CompleteMultipartUpload): what the
+    object at the key must be for the write to happen.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+    """
+
+    if_match: str | None = None  # as sent: ETags the object may have, or "*" for any object
+    if_none_match: bool = False  # If-None-Match: *: there must be no object
+
+    def failure(self, current_etag: str | None) -> str | None:
+        """The S3 error code for writing over an object with ``current_etag`` (None: no
+        object), or None when the condition holds. If-Match on a missing key is NoSuchKey, as
+        AWS answers; a mismatch either way is PreconditionFailed."""
+        if self.if_none_match and current_etag is not None:
+            return "PreconditionFailed"
+        if self.if_match is None:
+            return None
+        if current_etag is None:
+            return "NoSuchKey"
+        if not etag_matches(self.if_match, current_etag):
+            return "PreconditionFailed"
+        return None

@@ -37,6 +37,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
         409, "The bucket you tried to create already exists, and you own it."
     ),
     "BucketNotEmpty": ErrorSpec(409, "The bucket you tried to delete is not empty."),
+    "ConditionalRequestConflict": ErrorSpec(
+        409, "A conflicting operation occurred. If using PutObject you can retry the request."
+    ),
     "EntityTooLarge": ErrorSpec(400, "Your proposed upload exceeds the maximum allowed size."),
     "EntityTooSmall": ErrorSpec(
         400, "Your proposed upload is smaller than the minimum allowed object size."

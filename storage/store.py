@@ -18,6 +18,7 @@ from pathlib import Path
 from storage import lifecycle, listing, upload_checksums
 from storage.blobs import BlobStore, WrittenBlob
 from storage.checksums import DEFAULT_ALGORITHM, b64
+from storage.conditions import WriteCondition
 from storage.errors import S3Error
 from storage.etag import multipart_etag, normalize
 from storage.listing import After, AtLeast, Position
@@ -193,10 +194,24 @@ class Store:
 
     # Objects
 
-    async def put_object(self, bucket: str, key: str, body: IncomingBody, meta: Meta) -> ObjectInfo:
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: IncomingBody,
+        meta: Meta,
+        condition: WriteCondition | None = None,
+    ) -> ObjectInfo:
         """PutObject. The object keeps the checksum the client sent, or S3's default CRC64NVME,
-        computed in the same pass as the write; either is FULL_OBJECT."""
-        await self.head_bucket(bucket)
+        computed in the same pass as the write; either is FULL_OBJECT.
+
+        ``condition`` is checked before the body is read (PreconditionFailed, NoSuchKey) and
+        again when the object is committed: if another write changed the key meanwhile so that
+        it no longer holds, the answer is ConditionalRequestConflict and nothing is stored."""
+        async with self.meta.read() as tx:
+            await self._bucket(tx, bucket)
+            if condition is not None:
+                self._check_condition(condition, await tx.get_object(bucket, key), key)
         algorithm = body.checksum_algorithm or DEFAULT_ALGORITHM
         written = await self._write(body, algorithm)
         etag = written.digests["MD5"].hex()
@@ -213,22 +228,47 @@ class Store:
             checksum=checksum,
         )
         segment = Segment(written.blob, written.size, 1, etag, checksum)
-        await self._commit_object(info, [segment], orphans=[written.blob])
+        await self._commit_object(info, [segment], [written.blob], condition)
         return info
+
+    @staticmethod
+    def _check_condition(
+        condition: WriteCondition,
+        current: tuple[ObjectInfo, str] | None,
+        key: str,
+        code: str | None = None,
+    ) -> None:
+        """Raise the error ``condition`` gives for the object now at ``key`` (``code`` in place
+        of it, if given)."""
+        failed = condition.failure(None if current is None else current[0].etag)
+        if failed == "NoSuchKey" and code is None:
+            raise S3Error("NoSuchKey", Key=key)
+        if failed is not None:
+            raise S3Error(code or failed)
 
     async def _write(self, body: IncomingBody, algorithm: str) -> WrittenBlob:
         """Stream ``body`` to a file, computing ``algorithm``'s digest as well."""
         return await self.blobs.write(replace(body, digests=body.digests | {algorithm}))
 
     async def _commit_object(
-        self, info: ObjectInfo, segments: Sequence[Segment], orphans: Sequence[str]
+        self,
+        info: ObjectInfo,
+        segments: Sequence[Segment],
+        orphans: Sequence[str],
+        condition: WriteCondition | None = None,
     ) -> None:
-        """Make ``info`` visible, replacing any object at its key; on failure delete
-        ``orphans``, the files written for it."""
+        """Make ``info`` visible, replacing any object at its key, if ``condition`` still holds
+        (ConditionalRequestConflict if a write since its first check broke it); on failure
+        delete ``orphans``, the files written for it."""
         committed = False
         try:
             async with self.meta.write() as tx:
                 await self._bucket(tx, info.bucket)
+                if condition is not None:
+                    current = await tx.get_object(info.bucket, info.key)
+                    self._check_condition(
+                        condition, current, info.key, code="ConditionalRequestConflict"
+                    )
                 replaced = await tx.put_object(info, secrets.token_hex(16), segments)
             committed = True
         finally:
@@ -415,12 +455,15 @@ class Store:
         *,
         checksum_type: str | None = None,
         checksum: tuple[str, str] | None = None,
+        condition: WriteCondition | None = None,
     ) -> CompleteResult:
         """Join the listed parts into the object at ``key``, atomically and without copying.
 
         ``checksum_type`` and ``checksum`` (algorithm, base64 value) are the request's
         x-amz-checksum-type and x-amz-checksum-<algorithm>, if any. The object's checksum is
         derived from the stored part checksums: the cost grows with the number of parts.
+        ``condition`` (If-Match, If-None-Match) is checked in the transaction that commits, so
+        it never races; when it fails the upload stays as it was, for a retry or an Abort.
         https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
         """
         async with self.meta.write() as tx:
@@ -429,6 +472,8 @@ class Store:
             if done is not None and (done.bucket, done.key) == (bucket, key):
                 return done  # a retry of a Complete that succeeded
             upload = await self._open_upload(tx, bucket, key, upload_id)
+            if condition is not None:
+                self._check_condition(condition, await tx.get_object(bucket, key), key)
             upload_checksums.check_complete_request(upload, checksum_type, checksum)
             segments = self._validate_complete(upload_id, listed, await tx.get_parts(upload_id))
             size = sum(s.size for s in segments)

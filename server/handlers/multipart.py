@@ -17,6 +17,7 @@ from server.headers import (
     http_date,
     meta_from_headers,
     optional_upper,
+    write_condition,
 )
 from storage import MAX_KEYS, MAX_PART_SIZE, Upload, quote
 
@@ -127,6 +128,7 @@ async def complete_multipart_upload(call: Call) -> web.StreamResponse:
         parts,
         checksum_type=optional_upper(headers, "x-amz-checksum-type"),
         checksum=checksum_header(headers),
+        condition=write_condition(headers),
     )
     location = f"{call.request.scheme}://{call.request.host}/{call.bucket}/{urlquote(call.key)}"
     return xml_response(s3xml.complete_multipart_upload(result, location))

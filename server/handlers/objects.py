@@ -8,7 +8,13 @@ from aiohttp import web
 
 from server import body
 from server.context import Call
-from server.headers import checksum_headers, meta_from_headers, object_headers, parse_range
+from server.headers import (
+    checksum_headers,
+    meta_from_headers,
+    object_headers,
+    parse_range,
+    write_condition,
+)
 from storage import MAX_PUT_SIZE, ObjectInfo, S3Error, quote
 
 log = logging.getLogger("s3mpu")
@@ -17,13 +23,14 @@ log = logging.getLogger("s3mpu")
 async def put_object(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html"""
     meta = meta_from_headers(call.request.headers)
+    condition = write_condition(call.request.headers)
     incoming = body.request_body(
         call.request,
         call.auth,
         max_size=MAX_PUT_SIZE,
         idle_timeout=call.config.body_idle_timeout,
     )
-    info = await call.store.put_object(call.bucket, call.key, incoming, meta)
+    info = await call.store.put_object(call.bucket, call.key, incoming, meta, condition)
     headers = {"ETag": quote(info.etag)}
     # The checksum the client sent, or S3's default CRC64NVME; always FULL_OBJECT.
     headers.update(checksum_headers(info.checksum_algorithm, info.checksum, info.checksum_type))

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.headers import meta_from_headers, parse_range
-from storage import S3Error
+from server.headers import meta_from_headers, parse_range, write_condition
+from storage import S3Error, WriteCondition
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,24 @@ def test_meta_too_large() -> None:
         meta_from_headers({"x-amz-meta-big": "v" * 2048})
     assert caught.value.code == "MetadataTooLarge"
     assert meta_from_headers({"x-amz-meta-ok": "v" * (2048 - 2)})
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, None),
+        ({"If-None-Match": "*"}, WriteCondition(if_none_match=True)),
+        ({"If-None-Match": " * "}, WriteCondition(if_none_match=True)),
+        ({"If-Match": '"ABCdef"'}, WriteCondition(if_match='"ABCdef"')),
+        ({"If-Match": "*"}, WriteCondition(if_match="*")),
+        ({"If-Match": "a", "If-None-Match": "*"}, WriteCondition(if_match="a", if_none_match=True)),
+    ],
+)
+def test_write_condition(headers: dict[str, str], expected: WriteCondition | None) -> None:
+    assert write_condition(headers) == expected
+
+
+def test_write_condition_if_none_match_etag_not_implemented() -> None:
+    with pytest.raises(S3Error) as caught:
+        write_condition({"If-None-Match": '"abc"'})
+    assert caught.value.code == "NotImplemented"

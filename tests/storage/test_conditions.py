@@ -9,6 +9,7 @@ import pytest
 from storage.conditions import (
     Outcome,
     Preconditions,
+    WriteCondition,
     etag_matches,
     evaluate,
     parse_http_date,
@@ -91,3 +92,22 @@ def test_evaluate_precedence(conditions: dict[str, object], expected: tuple[Outc
 def test_preconditions_truthiness() -> None:
     assert not Preconditions()
     assert Preconditions(if_modified_since=0.0)
+
+
+@pytest.mark.parametrize(
+    ("condition", "current", "failure"),
+    [
+        (WriteCondition(if_none_match=True), None, None),
+        (WriteCondition(if_none_match=True), "abc", "PreconditionFailed"),
+        (WriteCondition(if_match='"abc"'), "abc", None),
+        (WriteCondition(if_match='"xyz", "ABC"'), "abc", None),
+        (WriteCondition(if_match="*"), "abc", None),
+        (WriteCondition(if_match='"xyz"'), "abc", "PreconditionFailed"),
+        (WriteCondition(if_match="*"), None, "NoSuchKey"),
+        (WriteCondition(if_match='"abc"', if_none_match=True), "abc", "PreconditionFailed"),
+    ],
+)
+def test_write_condition_failure(
+    condition: WriteCondition, current: str | None, failure: str | None
+) -> None:
+    assert condition.failure(current) == failure

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from storage import (
     LifecycleRule,
     S3Error,
     Store,
+    WriteCondition,
     lifecycle,
     multipart_etag,
 )
@@ -364,3 +365,112 @@ async def test_completed_upload_is_not_aborted(day_store: Store) -> None:
     )
     assert await day_store.apply_lifecycle(1e12) == (0, 0)
     assert await read_all(day_store, "k") == b"data"
+
+
+# Conditional writes: If-Match / If-None-Match on PutObject and CompleteMultipartUpload.
+
+NONE_MATCH = WriteCondition(if_none_match=True)
+
+
+async def _code_of(call: Awaitable[object]) -> str:
+    with pytest.raises(S3Error) as caught:
+        await call
+    return caught.value.code
+
+
+@pytest.mark.parametrize(
+    ("condition", "exists", "code"),
+    [
+        (NONE_MATCH, True, "PreconditionFailed"),
+        (NONE_MATCH, False, None),
+        (WriteCondition(if_match="0" * 32), True, "PreconditionFailed"),
+        (WriteCondition(if_match=hashlib.md5(b"old").hexdigest()), True, None),
+        (WriteCondition(if_match="*"), True, None),
+        (WriteCondition(if_match="*"), False, "NoSuchKey"),
+        (WriteCondition(if_match="0" * 32), False, "NoSuchKey"),
+    ],
+)
+async def test_put_object_condition(
+    store: Store, tmp_path: Path, condition: WriteCondition, exists: bool, code: str | None
+) -> None:
+    if exists:
+        await store.put_object("b", "k", body(b"old"), {})
+    files = len(blob_files(tmp_path))
+    put = store.put_object("b", "k", body(b"new"), {}, condition)
+    if code is None:
+        await put
+        assert await read_all(store, "k") == b"new"
+    else:
+        assert await _code_of(put) == code
+        assert len(blob_files(tmp_path)) == files
+        if exists:
+            assert await read_all(store, "k") == b"old"
+
+
+async def test_put_object_condition_broken_while_streaming_is_a_conflict(
+    store: Store, tmp_path: Path
+) -> None:
+    # The condition holds when the body starts and not when it is committed: another write
+    # won in between, so this one stores nothing (409), and the winner stays.
+    async def racing_chunks() -> AsyncIterator[bytes]:
+        yield b"loser "
+        await store.put_object("b", "k", body(b"winner"), {})
+        yield b"body"
+
+    racing = IncomingBody(chunks=racing_chunks(), max_size=1 << 20)
+    code = await _code_of(store.put_object("b", "k", racing, {}, NONE_MATCH))
+    assert code == "ConditionalRequestConflict"
+    assert await read_all(store, "k") == b"winner"
+    assert len(blob_files(tmp_path)) == 1
+    assert tmp_files(tmp_path) == []
+
+
+async def test_put_object_if_match_object_deleted_while_streaming_is_a_conflict(
+    store: Store,
+) -> None:
+    old = await store.put_object("b", "k", body(b"old"), {})
+
+    async def racing_chunks() -> AsyncIterator[bytes]:
+        yield b"new"
+        await store.delete_object("b", "k")
+
+    racing = IncomingBody(chunks=racing_chunks(), max_size=1 << 20)
+    condition = WriteCondition(if_match=old.etag)
+    code = await _code_of(store.put_object("b", "k", racing, {}, condition))
+    assert code == "ConditionalRequestConflict"
+
+
+async def _one_part_upload(store: Store, key: str) -> tuple[str, list[CompletedPart]]:
+    upload = await store.create_multipart_upload("b", key, {})
+    part = await store.upload_part("b", key, upload.upload_id, 1, body(b"part data"))
+    return upload.upload_id, [CompletedPart(1, part.part.etag)]
+
+
+async def test_complete_condition_failure_keeps_upload(store: Store, tmp_path: Path) -> None:
+    await store.put_object("b", "k", body(b"old"), {})
+    upload_id, parts = await _one_part_upload(store, "k")
+    failing = store.complete_multipart_upload("b", "k", upload_id, parts, condition=NONE_MATCH)
+    assert await _code_of(failing) == "PreconditionFailed"
+    wrong = WriteCondition(if_match="0" * 32)
+    failing = store.complete_multipart_upload("b", "k", upload_id, parts, condition=wrong)
+    assert await _code_of(failing) == "PreconditionFailed"
+    assert await read_all(store, "k") == b"old"
+    # The upload is intact: a Complete whose condition holds succeeds.
+    current = WriteCondition(if_match=hashlib.md5(b"old").hexdigest())
+    await store.complete_multipart_upload("b", "k", upload_id, parts, condition=current)
+    assert await read_all(store, "k") == b"part data"
+
+
+async def test_complete_if_match_without_object_is_no_such_key(store: Store) -> None:
+    upload_id, parts = await _one_part_upload(store, "k")
+    condition = WriteCondition(if_match="*")
+    failing = store.complete_multipart_upload("b", "k", upload_id, parts, condition=condition)
+    assert await _code_of(failing) == "NoSuchKey"
+    assert (await store.list_parts("b", "k", upload_id, max_parts=10, after=0))[1]
+
+
+async def test_complete_if_none_match_retry_returns_first_answer(store: Store) -> None:
+    upload_id, parts = await _one_part_upload(store, "k")
+    first = await store.complete_multipart_upload("b", "k", upload_id, parts, condition=NONE_MATCH)
+    again = await store.complete_multipart_upload("b", "k", upload_id, parts, condition=NONE_MATCH)
+    assert again == first
