@@ -1,8 +1,9 @@
-"""The s3mpu command: ``s3mpu serve``."""
+"""The s3mpu command: ``s3mpu serve`` and ``s3mpu fsck``."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ipaddress
 import logging
 import os
@@ -16,7 +17,13 @@ from server import credentials
 from server.app import create_app
 from server.config import DEV_ACCESS_KEY, DEV_SECRET_KEY, Config
 from server.credentials import Key
-from storage import DEFAULT_MIN_PART_SIZE, LIFECYCLE_DAY_SECONDS
+from storage import (
+    DEFAULT_MIN_PART_SIZE,
+    LIFECYCLE_DAY_SECONDS,
+    DataDirLocked,
+    NotADataDir,
+    fsck,
+)
 
 log = logging.getLogger("s3mpu")
 
@@ -58,6 +65,18 @@ def _parser() -> argparse.ArgumentParser:
         "watch expiry happen in development)",
     )
     serve.add_argument("--log-level", default="INFO")
+    check = commands.add_parser(
+        "fsck",
+        help="check a stopped server's data dir: every stored byte against its MD5, and the "
+        "metadata against the files",
+    )
+    check.add_argument("--data-dir", type=Path, default=Path("data"), help="default: ./data")
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="remove files no metadata row references (never data a row references)",
+    )
+    check.add_argument("--log-level", default="WARNING")
     return parser
 
 
@@ -129,6 +148,24 @@ def config_from_args(args: argparse.Namespace) -> Config:
     )
 
 
+def run_fsck(data_dir: Path, *, repair: bool) -> int:
+    """``s3mpu fsck``: print the report; 0 when nothing is wrong (or all of it was repaired),
+    1 when problems remain, 2 when the check could not run."""
+    try:
+        report = asyncio.run(fsck(data_dir, repair=repair))
+    except DataDirLocked as exc:
+        print(f"s3mpu fsck: {exc}; stop the server first", file=sys.stderr)
+        return 2
+    except NotADataDir as exc:
+        print(f"s3mpu fsck: {exc}", file=sys.stderr)
+        return 2
+    for line in report.lines():
+        print(line)
+    if report.remaining and not repair and any(p.repairable for p in report.problems):
+        print("run with --repair to remove the files no row references")
+    return 1 if report.remaining else 0
+
+
 def serve(config: Config) -> None:
     ssl_context = None
     if config.tls_cert and config.tls_key:
@@ -156,7 +193,13 @@ def main(argv: list[str] | None = None) -> None:
         stream=sys.stderr,
     )
     if args.command == "serve":
-        serve(config_from_args(args))
+        config = config_from_args(args)
+        try:
+            serve(config)
+        except DataDirLocked as exc:
+            raise SystemExit(f"s3mpu: {exc}") from None
+    elif args.command == "fsck":
+        raise SystemExit(run_fsck(args.data_dir, repair=args.repair))
 
 
 if __name__ == "__main__":

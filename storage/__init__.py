@@ -16,12 +16,14 @@ from storage.conditions import (
 from storage.conditions import evaluate as evaluate_conditions
 from storage.errors import CATALOGUE, ErrorSpec, S3Error
 from storage.etag import multipart_etag, normalize, quote
+from storage.fsck import NotADataDir, fsck
 from storage.lifecycle import DAY_SECONDS as LIFECYCLE_DAY_SECONDS
 from storage.lifecycle import MAX_RULES as MAX_LIFECYCLE_RULES
 from storage.lifecycle import Filter as LifecycleFilter
 from storage.lifecycle import Rule as LifecycleRule
 from storage.lifecycle import new_rule_id
 from storage.listing import MAX_KEYS
+from storage.lock import DataDirLocked
 from storage.models import (
     DEFAULT_MIN_PART_SIZE,
     MAX_OBJECT_SIZE,
@@ -57,12 +59,14 @@ __all__ = [
     "Bucket",
     "CompleteResult",
     "CompletedPart",
+    "DataDirLocked",
     "Digests",
     "ErrorSpec",
     "IncomingBody",
     "LifecycleFilter",
     "LifecycleRule",
     "Meta",
+    "NotADataDir",
     "ObjectInfo",
     "ObjectReader",
     "Outcome",
@@ -80,6 +84,7 @@ __all__ = [
     "digest_of",
     "etag_matches",
     "evaluate_conditions",
+    "fsck",
     "multipart_etag",
     "new_rule_id",
     "normalize",

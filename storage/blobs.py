@@ -169,13 +169,28 @@ class BlobStore:
         finally:
             fh.close()
 
+    def files(self) -> Iterator[Path]:
+        """Every file under blobs/: the data files, and anything else that strayed there."""
+        if not self._blobs.is_dir():
+            return
+        for entry in self._blobs.iterdir():
+            if entry.is_dir():
+                yield from (path for path in entry.iterdir() if not path.is_dir())
+            else:
+                yield entry
+
+    def leftovers(self) -> list[Path]:
+        """The files in tmp/: bodies whose upload never finished (none while a server runs)."""
+        return list(self._tmp.iterdir()) if self._tmp.is_dir() else []
+
     def sweep(self, referenced: set[str]) -> int:
-        """Delete every committed file no row references; return how many. Run at startup,
-        before anything is served, so no upload can be between its rename and its commit."""
+        """Delete every file under blobs/ that no row references; return how many. Run at
+        startup, before anything is served, so no upload can be between its rename and its
+        commit."""
+        wanted = {self.path(blob) for blob in referenced}
         removed = 0
-        for shard in self._blobs.iterdir():
-            for path in shard.iterdir():
-                if path.name not in referenced:
-                    path.unlink(missing_ok=True)
-                    removed += 1
+        for path in list(self.files()):
+            if path not in wanted:
+                path.unlink(missing_ok=True)
+                removed += 1
         return removed

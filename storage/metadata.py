@@ -20,7 +20,18 @@ import aiosqlite
 
 from storage import lifecycle
 from storage.listing import After, AtLeast, Position, prefix_end
-from storage.models import Bucket, CompleteResult, ObjectInfo, Part, Segment, Upload
+from storage.models import (
+    Bucket,
+    CompleteResult,
+    FileRow,
+    ObjectInfo,
+    Part,
+    Segment,
+    Upload,
+)
+
+# The database's file name in the data dir.
+METADATA_FILE = "meta.sqlite3"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
@@ -386,6 +397,29 @@ class Tx:
     async def referenced_blobs(self) -> set[str]:
         rows = await self._all("SELECT blob FROM parts UNION ALL SELECT blob FROM segments")
         return {blob for (blob,) in rows}
+
+    # Checking (fsck)
+
+    async def file_rows(self) -> list[FileRow]:
+        """Every row that references a data file, with its upload's or object's name."""
+        sql = (
+            "SELECT p.blob, p.size, p.etag, p.part_number, u.bucket, u.key, p.upload_id, NULL "
+            "FROM parts p LEFT JOIN uploads u ON u.upload_id = p.upload_id "
+            "UNION ALL "
+            "SELECT s.blob, s.size, s.etag, s.part_number, o.bucket, o.key, NULL, s.object_id "
+            "FROM segments s LEFT JOIN objects o ON o.object_id = s.object_id"
+        )
+        return [FileRow(*row) for row in await self._all(sql)]
+
+    async def all_objects(self) -> list[tuple[ObjectInfo, str]]:
+        """Every object, with its object id."""
+        rows = await self._all(f"SELECT {_OBJECT_COLUMNS}, object_id FROM objects")
+        return [(_object(row), row[10]) for row in rows]
+
+    async def quick_check(self) -> list[str]:
+        """SQLite's own consistency check of the database file: [] when it is sound."""
+        rows = await self._all("PRAGMA quick_check")
+        return [] if [row[0] for row in rows] == ["ok"] else [str(row[0]) for row in rows]
 
 
 class Metadata:

@@ -134,6 +134,22 @@ class CompleteResult:
     checksum: str | None = None
 
 
+@dataclass(frozen=True)
+class FileRow:
+    """A data file as one metadata row records it: a part of an upload (``upload_id`` set) or a
+    segment of an object (``object_id`` set). ``bucket`` and ``key`` are None when the upload's
+    or object's own row is missing."""
+
+    blob: str
+    size: int
+    md5: str  # hex: the part's or PutObject's ETag
+    part_number: int
+    bucket: str | None
+    key: str | None
+    upload_id: str | None = None
+    object_id: str | None = None
+
+
 @dataclass
 class Page(Generic[T]):
     """One page of a listing: entries and common prefixes in key order, as S3 pages them."""

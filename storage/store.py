@@ -7,6 +7,7 @@ makes them visible, and files that rows stop referencing are deleted after that 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import secrets
 import time
@@ -22,7 +23,8 @@ from storage.conditions import WriteCondition
 from storage.errors import S3Error
 from storage.etag import multipart_etag, normalize
 from storage.listing import After, AtLeast, Position
-from storage.metadata import Metadata, Tx
+from storage.lock import DataDirLock
+from storage.metadata import METADATA_FILE, Metadata, Tx
 from storage.models import (
     DEFAULT_MIN_PART_SIZE,
     MAX_OBJECT_SIZE,
@@ -54,11 +56,13 @@ class Store:
         *,
         min_part_size: int,
         lifecycle_day_seconds: float = lifecycle.DAY_SECONDS,
+        lock: DataDirLock | None = None,
     ) -> None:
         self.meta = meta
         self.blobs = blobs
         self.min_part_size = min_part_size
         self.lifecycle_day_seconds = lifecycle_day_seconds
+        self._lock = lock
 
     @classmethod
     async def open(
@@ -69,22 +73,35 @@ class Store:
         min_part_size: int = DEFAULT_MIN_PART_SIZE,
         lifecycle_day_seconds: float = lifecycle.DAY_SECONDS,
     ) -> Store:
-        """Open (or create) the store in ``data_dir`` and remove what a crash left behind."""
-        blobs = BlobStore(data_dir, fsync=fsync)
-        blobs.prepare()
-        meta = await Metadata.open(data_dir / "meta.sqlite3", fsync=fsync)
-        async with meta.read() as tx:
-            referenced = await tx.referenced_blobs()
-        blobs.sweep(referenced)
+        """Open (or create) the store in ``data_dir`` and remove what a crash left behind.
+        Raises DataDirLocked if another process (a server, fsck) holds ``data_dir``."""
+        async with contextlib.AsyncExitStack() as undo:  # undone only if opening fails
+            # Locked before anything is swept: another server's uploads in flight are not
+            # leftovers.
+            lock = DataDirLock.acquire(data_dir)
+            undo.callback(lock.release)
+            blobs = BlobStore(data_dir, fsync=fsync)
+            blobs.prepare()
+            meta = await Metadata.open(data_dir / METADATA_FILE, fsync=fsync)
+            undo.push_async_callback(meta.close)
+            async with meta.read() as tx:
+                referenced = await tx.referenced_blobs()
+            blobs.sweep(referenced)
+            undo.pop_all()
         return cls(
             meta,
             blobs,
             min_part_size=min_part_size,
             lifecycle_day_seconds=lifecycle_day_seconds,
+            lock=lock,
         )
 
     async def close(self) -> None:
-        await self.meta.close()
+        try:
+            await self.meta.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
     async def forget_completed(self, before: float) -> int:
         """Drop the answers kept for retried Completes of uploads initiated before ``before``."""

@@ -12,7 +12,7 @@ import pytest
 from server.cli import _parser, config_from_args
 from server.config import DEV_ACCESS_KEY, DEV_SECRET_KEY
 from server.credentials import Key
-from tests.harness import free_port
+from tests.harness import free_port, run_server
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -138,3 +138,48 @@ def test_clock_offset_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _config(monkeypatch, S3MPU_CLOCK_OFFSET="-90.5").clock_offset == -90.5
     with pytest.raises(SystemExit):
         _config(monkeypatch, S3MPU_CLOCK_OFFSET="soon")
+
+
+def _fsck(data_dir: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server", "fsck", "--data-dir", str(data_dir), *argv],
+        env=_env(), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_fsck_and_a_second_server_refuse_while_a_server_runs(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with run_server(data_dir) as server:
+        s3 = server.client()
+        s3.create_bucket(Bucket="kept")
+        s3.put_object(Bucket="kept", Key="k", Body=b"bytes")
+        refused = _fsck(data_dir, "--repair")
+        assert refused.returncode == 2
+        assert refused.stdout == ""
+        second = subprocess.run(
+            [sys.executable, "-m", "server", "serve", "--data-dir", str(data_dir),
+             "--port", str(free_port())],
+            env=_env(), capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert second.returncode != 0
+        assert s3.get_object(Bucket="kept", Key="k")["Body"].read() == b"bytes"
+    assert _fsck(data_dir).returncode == 0
+
+
+def test_fsck_exit_status_and_repair(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with run_server(data_dir) as server:
+        server.client().create_bucket(Bucket="kept")
+        server.client().put_object(Bucket="kept", Key="k", Body=b"bytes")
+    orphan = data_dir / "blobs" / "ab" / ("ab" * 16)
+    orphan.parent.mkdir(exist_ok=True)
+    orphan.write_bytes(b"nobody's")
+    found = _fsck(data_dir)
+    assert found.returncode == 1
+    assert orphan.exists()
+    repaired = _fsck(data_dir, "--repair")
+    assert repaired.returncode == 0
+    assert not orphan.exists()
+    assert _fsck(data_dir).returncode == 0
+    assert _fsck(tmp_path / "nowhere").returncode == 2
+    assert not (tmp_path / "nowhere").exists()
