@@ -39,6 +39,7 @@ READ_OPERATIONS = frozenset(
         "ListMultipartUploads",
         "GetBucketLocation",
         "GetBucketLifecycleConfiguration",
+        "GetBucketCors",
         "GetObjectTagging",
     }
 )

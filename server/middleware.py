@@ -15,7 +15,7 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from server import routing, s3xml
+from server import cors, routing, s3xml
 from server.auth import authenticate
 from server.body import awaits_continue
 from server.context import CONFIG, Call
@@ -27,6 +27,7 @@ access_log = logging.getLogger("s3mpu.access")
 
 REQUEST_ID = web.RequestKey("request_id", str)
 OPERATION = web.RequestKey("operation", str)
+BUCKET = web.RequestKey("bucket", str)  # the request's bucket, once routed
 
 
 def _error_response(request: web.Request, err: S3Error) -> web.Response:
@@ -36,10 +37,15 @@ def _error_response(request: web.Request, err: S3Error) -> web.Response:
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
+    if request.method == "OPTIONS":
+        route = routing.route("OPTIONS", request.rel_url.raw_path, {}, {})
+        request[OPERATION] = route.endpoint
+        return await cors.preflight(request, route.bucket)
     auth = authenticate(request, config)
     key = config.keys[auth.access_key]
     route = routing.route(request.method, request.rel_url.raw_path, request.query, request.headers)
     request[OPERATION] = route.endpoint
+    request[BUCKET] = route.bucket or ""
     key.authorize(route.endpoint, route.bucket)
     handler = HANDLERS.get(route.endpoint)
     if handler is None:
@@ -79,8 +85,12 @@ async def s3_middleware(request: web.Request, handler: Handler) -> web.StreamRes
 
 
 async def add_request_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: every response, streamed or not, carries S3's request id headers."""
+    """on_response_prepare: every response, streamed or not, carries S3's request id headers,
+    and, for a browser's request to a bucket with CORS rules, the rule's CORS headers."""
     request_id = request.get(REQUEST_ID, "")
     response.headers["x-amz-request-id"] = request_id
     response.headers["x-amz-id-2"] = request_id
     response.headers["Server"] = "s3mpu"
+    bucket = request.get(BUCKET)
+    if bucket:
+        await cors.add_headers(request, response, bucket)

@@ -20,7 +20,7 @@ MAX_KEY_BYTES = 1024
 # than misrouted to a plain Get/Put/Delete.
 _UNSUPPORTED_SUBRESOURCES = frozenset(
     {
-        "accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering",
+        "accelerate", "acl", "analytics", "attributes", "encryption", "intelligent-tiering",
         "inventory", "legal-hold", "location", "logging", "metadataConfiguration",
         "metrics", "notification", "object-lock", "ownershipControls", "policy", "policyStatus",
         "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
@@ -31,7 +31,7 @@ _UNSUPPORTED_SUBRESOURCES = frozenset(
 
 
 # Sub-resources of a bucket that mean nothing on an object.
-_BUCKET_SUBRESOURCES = frozenset({"lifecycle"})
+_BUCKET_SUBRESOURCES = frozenset({"lifecycle", "cors"})
 
 # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLifecycleConfiguration.html
 _LIFECYCLE = {
@@ -39,6 +39,12 @@ _LIFECYCLE = {
     "PUT": "PutBucketLifecycleConfiguration",
     "DELETE": "DeleteBucketLifecycle",
 }
+
+
+PREFLIGHT = "CorsPreflight"
+
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html
+_CORS = {"GET": "GetBucketCors", "PUT": "PutBucketCors", "DELETE": "DeleteBucketCors"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,10 @@ def route(
     method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]
 ) -> Route:
     bucket, key = split_path(raw_path)
+    if method == "OPTIONS":
+        # A browser's CORS preflight, on a bucket or an object: unauthenticated, answered from
+        # the bucket's CORS rules. https://docs.aws.amazon.com/AmazonS3/latest/API/RESTOPTIONSobject.html
+        return Route(PREFLIGHT, bucket, key)
     if bucket is None:
         if method == "GET":
             return Route("ListBuckets")
@@ -82,10 +92,11 @@ def route(
 
 
 def _bucket_endpoint(method: str, query: Mapping[str, str]) -> str:
-    if "lifecycle" in query:
-        if method not in _LIFECYCLE:
-            raise S3Error("MethodNotAllowed")
-        return _LIFECYCLE[method]
+    for subresource, endpoints in (("lifecycle", _LIFECYCLE), ("cors", _CORS)):
+        if subresource in query:
+            if method not in endpoints:
+                raise S3Error("MethodNotAllowed")
+            return endpoints[method]
     if method == "GET":
         if "uploads" in query:
             return "ListMultipartUploads"

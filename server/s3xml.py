@@ -22,6 +22,7 @@ from storage import (
     Bucket,
     CompletedPart,
     CompleteResult,
+    CorsRule,
     LifecycleFilter,
     LifecycleRule,
     ObjectInfo,
@@ -463,4 +464,56 @@ def lifecycle_configuration(rules: Iterable[LifecycleRule]) -> bytes:
         if found.abort_days is not None:
             abort = ET.SubElement(rule, "AbortIncompleteMultipartUpload")
             _text(abort, "DaysAfterInitiation", found.abort_days)
+    return _serialize(root)
+
+
+# CORS configuration
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html
+
+
+def _texts(element: ET.Element, name: str) -> tuple[str, ...]:
+    return tuple((child.text or "").strip() for child in _children(element, name))
+
+
+def _cors_rule(element: ET.Element) -> CorsRule:
+    _only(
+        element,
+        {
+            "ID", "AllowedMethod", "AllowedOrigin", "AllowedHeader", "ExposeHeader",
+            "MaxAgeSeconds",
+        },
+    )  # fmt: skip
+    rule_id = _one(element, "ID")
+    return CorsRule(
+        allowed_methods=_texts(element, "AllowedMethod"),
+        allowed_origins=_texts(element, "AllowedOrigin"),
+        allowed_headers=_texts(element, "AllowedHeader"),
+        expose_headers=_texts(element, "ExposeHeader"),
+        max_age_seconds=_int(element, "MaxAgeSeconds"),
+        id=None if rule_id is None else (rule_id.text or "").strip(),
+    )
+
+
+def parse_cors_configuration(body: bytes) -> list[CorsRule]:
+    """The rules of a CORSConfiguration; MalformedXML for anything S3's schema refuses. The
+    store applies AWS's other checks."""
+    root = parse(body, "CORSConfiguration")
+    _only(root, {"CORSRule"})
+    return [_cors_rule(element) for element in root]
+
+
+def cors_configuration(rules: Iterable[CorsRule]) -> bytes:
+    root = _root("CORSConfiguration")
+    for found in rules:
+        rule = ET.SubElement(root, "CORSRule")
+        _optional(rule, "ID", found.id)
+        for origin in found.allowed_origins:
+            _text(rule, "AllowedOrigin", origin)
+        for header in found.allowed_headers:
+            _text(rule, "AllowedHeader", header)
+        for method in found.allowed_methods:
+            _text(rule, "AllowedMethod", method)
+        _optional(rule, "MaxAgeSeconds", found.max_age_seconds)
+        for header in found.expose_headers:
+            _text(rule, "ExposeHeader", header)
     return _serialize(root)

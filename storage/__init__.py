@@ -14,6 +14,8 @@ from storage.conditions import (
     parse_http_date,
 )
 from storage.conditions import evaluate as evaluate_conditions
+from storage.cors import Rule as CorsRule
+from storage.cors import first_match as cors_first_match
 from storage.errors import CATALOGUE, ErrorSpec, S3Error
 from storage.etag import multipart_etag, normalize, quote
 from storage.fsck import NotADataDir, fsck
@@ -59,6 +61,7 @@ __all__ = [
     "Bucket",
     "CompleteResult",
     "CompletedPart",
+    "CorsRule",
     "DataDirLocked",
     "Digests",
     "ErrorSpec",
@@ -80,6 +83,7 @@ __all__ = [
     "Verdict",
     "WriteCondition",
     "b64",
+    "cors_first_match",
     "decode_checksum",
     "digest_of",
     "etag_matches",

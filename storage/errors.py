@@ -19,6 +19,8 @@ class ErrorSpec:
 
 CATALOGUE: dict[str, ErrorSpec] = {
     "AccessDenied": ErrorSpec(403, "Access Denied"),
+    # A CORS preflight that no rule of the bucket allows.
+    "AccessForbidden": ErrorSpec(403, "CORSResponse: This CORS request is not allowed."),
     "AuthorizationHeaderMalformed": ErrorSpec(
         400, "The authorization header you provided is invalid."
     ),
@@ -30,6 +32,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "The Content-MD5 or checksum value that you specified did not match what the server "
         "received.",
     ),
+    "BadRequest": ErrorSpec(400, "Bad Request"),
     "BucketAlreadyExists": ErrorSpec(
         409, "The requested bucket name is not available. Please select a different name."
     ),
@@ -87,6 +90,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "MissingSecurityHeader": ErrorSpec(400, "Your request is missing a required header."),
     "NoSuchBucket": ErrorSpec(404, "The specified bucket does not exist."),
     "NoSuchKey": ErrorSpec(404, "The specified key does not exist."),
+    "NoSuchCORSConfiguration": ErrorSpec(404, "The CORS configuration does not exist"),
     "NoSuchLifecycleConfiguration": ErrorSpec(404, "The lifecycle configuration does not exist."),
     "NoSuchUpload": ErrorSpec(
         404,

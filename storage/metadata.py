@@ -18,7 +18,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage import lifecycle
+from storage import cors, lifecycle
 from storage.listing import After, AtLeast, Position, prefix_end
 from storage.models import (
     Bucket,
@@ -81,6 +81,12 @@ CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, initiated, up
 
 -- A bucket's lifecycle rules, as storage/lifecycle.py's JSON.
 CREATE TABLE IF NOT EXISTS lifecycles (
+    bucket TEXT PRIMARY KEY,
+    rules TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- A bucket's CORS rules, as storage/cors.py's JSON.
+CREATE TABLE IF NOT EXISTS cors (
     bucket TEXT PRIMARY KEY,
     rules TEXT NOT NULL
 ) WITHOUT ROWID;
@@ -193,6 +199,7 @@ class Tx:
     async def delete_bucket(self, name: str) -> None:
         await self._run("DELETE FROM uploads WHERE bucket = ?", name)
         await self._run("DELETE FROM lifecycles WHERE bucket = ?", name)
+        await self._run("DELETE FROM cors WHERE bucket = ?", name)
         await self._run("DELETE FROM buckets WHERE name = ?", name)
 
     async def list_buckets(self) -> list[Bucket]:
@@ -342,6 +349,19 @@ class Tx:
         )
         rows = await self._all(sql, bucket, *args, limit)
         return [((row[2], row[3], row[0]), _upload(row)) for row in rows]
+
+    # CORS
+
+    async def get_cors(self, bucket: str) -> list[cors.Rule] | None:
+        row = await self._one("SELECT rules FROM cors WHERE bucket = ?", bucket)
+        return None if row is None else cors.from_json(row[0])
+
+    async def put_cors(self, bucket: str, rules: Sequence[cors.Rule]) -> None:
+        sql = "INSERT OR REPLACE INTO cors (bucket, rules) VALUES (?, ?)"
+        await self._run(sql, bucket, cors.to_json(rules))
+
+    async def delete_cors(self, bucket: str) -> None:
+        await self._run("DELETE FROM cors WHERE bucket = ?", bucket)
 
     # Lifecycle
 

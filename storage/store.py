@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from storage import lifecycle, listing, upload_checksums
+from storage import cors, lifecycle, listing, upload_checksums
 from storage.blobs import BlobStore, WrittenBlob
 from storage.checksums import DEFAULT_ALGORITHM, b64
 from storage.conditions import WriteCondition
@@ -137,6 +137,33 @@ class Store:
         if bucket is None:
             raise S3Error("NoSuchBucket", BucketName=name)
         return bucket
+
+    # CORS
+
+    async def put_bucket_cors(self, bucket: str, rules: Sequence[cors.Rule]) -> None:
+        cors.validate(rules)
+        async with self.meta.write() as tx:
+            await self._bucket(tx, bucket)
+            await tx.put_cors(bucket, rules)
+
+    async def get_bucket_cors(self, bucket: str) -> list[cors.Rule]:
+        rules = await self.bucket_cors(bucket, must_exist=True)
+        if rules is None:
+            raise S3Error("NoSuchCORSConfiguration", BucketName=bucket)
+        return rules
+
+    async def delete_bucket_cors(self, bucket: str) -> None:
+        async with self.meta.write() as tx:
+            await self._bucket(tx, bucket)
+            await tx.delete_cors(bucket)
+
+    async def bucket_cors(self, bucket: str, *, must_exist: bool = False) -> list[cors.Rule] | None:
+        """The bucket's CORS rules; None when it has none (or, unless ``must_exist``, when
+        there is no such bucket: a browser's preflight learns nothing more)."""
+        async with self.meta.read() as tx:
+            if must_exist:
+                await self._bucket(tx, bucket)
+            return await tx.get_cors(bucket)
 
     # Lifecycle
 

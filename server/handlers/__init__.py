@@ -1,7 +1,7 @@
 """The S3 operations, by AWS operation name: parse, call the store, render; raise on error."""
 
 from server.context import Handler
-from server.handlers import bucket, lifecycle, multipart, objects
+from server.handlers import bucket, cors, lifecycle, multipart, objects
 
 HANDLERS: dict[str, Handler] = {
     "ListBuckets": bucket.list_buckets,
@@ -12,6 +12,9 @@ HANDLERS: dict[str, Handler] = {
     "PutBucketLifecycleConfiguration": lifecycle.put_bucket_lifecycle_configuration,
     "GetBucketLifecycleConfiguration": lifecycle.get_bucket_lifecycle_configuration,
     "DeleteBucketLifecycle": lifecycle.delete_bucket_lifecycle,
+    "PutBucketCors": cors.put_bucket_cors,
+    "GetBucketCors": cors.get_bucket_cors,
+    "DeleteBucketCors": cors.delete_bucket_cors,
     "PutObject": objects.put_object,
     "GetObject": objects.get_object,
     "HeadObject": objects.head_object,

@@ -69,6 +69,11 @@ TABLE = [
     ("PUT", "/Bucket?lifecycle", "PutBucketLifecycleConfiguration", "Bucket", None),
     ("GET", "/Bucket?lifecycle", "GetBucketLifecycleConfiguration", "Bucket", None),
     ("DELETE", "/Bucket?lifecycle", "DeleteBucketLifecycle", "Bucket", None),
+    ("PUT", "/Bucket?cors", "PutBucketCors", "Bucket", None),
+    ("GET", "/Bucket?cors", "GetBucketCors", "Bucket", None),
+    ("DELETE", "/Bucket?cors", "DeleteBucketCors", "Bucket", None),
+    ("OPTIONS", "/Bucket/ObjectName", "CorsPreflight", "Bucket", "ObjectName"),
+    ("OPTIONS", "/Bucket", "CorsPreflight", "Bucket", None),
     ("GET", "/Bucket/a%20b%2Bc%2Fd", "GetObject", "Bucket", "a b+c/d"),
     ("GET", "/Bucket//leading-slash", "GetObject", "Bucket", "/leading-slash"),
 ]
@@ -90,6 +95,8 @@ ERRORS = [
     ("GET", "/Bucket", {}, "NotImplemented"),  # ListObjects v1: a later issue
     ("POST", "/Bucket?lifecycle", {}, "MethodNotAllowed"),
     ("PUT", "/Bucket/key?lifecycle", {}, "NotImplemented"),
+    ("POST", "/Bucket?cors", {}, "MethodNotAllowed"),
+    ("GET", "/Bucket/key?cors", {}, "NotImplemented"),
     ("POST", "/Bucket/key", {}, "MethodNotAllowed"),
     ("PATCH", "/Bucket/key", {}, "MethodNotAllowed"),
     ("PUT", "/Bucket/key?uploadId=x", {}, "InvalidRequest"),

@@ -13,6 +13,7 @@ from server import s3xml
 from storage import (
     CompletedPart,
     CompleteResult,
+    CorsRule,
     LifecycleFilter,
     LifecycleRule,
     ObjectInfo,
@@ -438,3 +439,66 @@ def test_parse_lifecycle_malformed(body: bytes, code: str) -> None:
     with pytest.raises(S3Error) as caught:
         s3xml.parse_lifecycle_configuration(body)
     assert caught.value.code == code
+
+
+# CORS configuration
+
+
+def test_cors_configuration_matches_aws_example() -> None:
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketCors.html#API_GetBucketCors_Examples
+    example = """<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+      <CORSRule>
+        <AllowedOrigin>http://www.example.com</AllowedOrigin>
+        <AllowedHeader>*</AllowedHeader>
+        <AllowedMethod>GET</AllowedMethod>
+        <MaxAgeSeconds>3000</MaxAgeSeconds>
+        <ExposeHeader>x-amz-server-side-encryption</ExposeHeader>
+      </CORSRule>
+    </CORSConfiguration>"""
+    rules = s3xml.parse_cors_configuration(example.encode())
+    assert rules == [
+        CorsRule(
+            allowed_methods=("GET",),
+            allowed_origins=("http://www.example.com",),
+            allowed_headers=("*",),
+            expose_headers=("x-amz-server-side-encryption",),
+            max_age_seconds=3000,
+        )
+    ]
+    assert_same_xml(s3xml.cors_configuration(rules), example)
+
+
+def test_parse_cors_put_example() -> None:
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html#API_PutBucketCors_Examples
+    example = b"""<CORSConfiguration>
+     <CORSRule>
+       <AllowedOrigin>http://www.example.com</AllowedOrigin>
+       <AllowedMethod>PUT</AllowedMethod>
+       <AllowedMethod>POST</AllowedMethod>
+       <AllowedMethod>DELETE</AllowedMethod>
+       <AllowedHeader>*</AllowedHeader>
+       <MaxAgeSeconds>3000</MaxAgeSeconds>
+       <ExposeHeader>x-amz-server-side-encryption</ExposeHeader>
+       <ExposeHeader>x-amz-request-id</ExposeHeader>
+       <ExposeHeader>x-amz-id-2</ExposeHeader>
+     </CORSRule>
+    </CORSConfiguration>"""
+    (rule,) = s3xml.parse_cors_configuration(example)
+    assert rule.allowed_methods == ("PUT", "POST", "DELETE")
+    assert rule.expose_headers == ("x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<CORSConfiguration><Other/></CORSConfiguration>",
+        b"<CORSConfiguration><CORSRule><Bogus/></CORSRule></CORSConfiguration>",
+        b"<CORSConfiguration><CORSRule><MaxAgeSeconds>x</MaxAgeSeconds></CORSRule>"
+        b"</CORSConfiguration>",
+        b"<CORSRule/>",
+    ],
+)
+def test_parse_cors_malformed(body: bytes) -> None:
+    with pytest.raises(S3Error) as caught:
+        s3xml.parse_cors_configuration(body)
+    assert caught.value.code == "MalformedXML"
