@@ -4,6 +4,7 @@ https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLifecycleConfigurat
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -149,3 +150,28 @@ def test_create_multipart_upload_disabled_rule_gives_no_abort_date(s3: Any, buck
     _put(s3, bucket, {**ABORT_RULE, "Status": "Disabled"})
     created = s3.create_multipart_upload(Bucket=bucket, Key="tmp/abc")
     assert "AbortRuleId" not in created
+
+
+def test_objects_report_their_expiration(s3: Any, bucket: str) -> None:
+    # x-amz-expiration on PutObject, HeadObject, GetObject and CompleteMultipartUpload.
+    _put(s3, bucket, {"ID": "week", "Filter": {"Prefix": "logs/"}, "Status": "Enabled",
+                      "Expiration": {"Days": 7}})  # fmt: skip
+    put = s3.put_object(Bucket=bucket, Key="logs/a", Body=b"x")
+    head = s3.head_object(Bucket=bucket, Key="logs/a")
+    day = 86_400
+    expected = (int(head["LastModified"].timestamp() + 7 * day) // day + 1) * day
+    expected_text = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(expected))
+    header = f'expiry-date="{expected_text}", rule-id="week"'
+    assert put["Expiration"] == head["Expiration"] == header
+    assert s3.get_object(Bucket=bucket, Key="logs/a")["Expiration"] == header
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="logs/b")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="logs/b", UploadId=upload_id, PartNumber=1,
+                          Body=b"part")["ETag"]  # fmt: skip
+    done = s3.complete_multipart_upload(
+        Bucket=bucket, Key="logs/b", UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+    )  # fmt: skip
+    assert 'rule-id="week"' in done["Expiration"]
+    other = s3.put_object(Bucket=bucket, Key="data/a", Body=b"x")
+    assert "Expiration" not in other
+    assert "Expiration" not in s3.head_object(Bucket=bucket, Key="data/a")

@@ -168,6 +168,29 @@ def abort_rule(
     return rule_id, when
 
 
+def expiration_rule(
+    rules: Sequence[Rule],
+    key: str,
+    size: int,
+    last_modified: float,
+    day_seconds: float = DAY_SECONDS,
+) -> tuple[str, float] | None:
+    """The rule that will expire an object and when (x-amz-expiration): the earliest of the
+    enabled Expiration rules that select it."""
+    found = []
+    for rule in rules:
+        if not rule.enabled or not rule.filter.matches(key, size):
+            continue
+        if rule.expiration_days is not None:
+            found.append((due(last_modified, rule.expiration_days, day_seconds), rule.id))
+        elif rule.expiration_date is not None:
+            found.append((parse_date(rule.expiration_date), rule.id))
+    if not found:
+        return None
+    when, rule_id = min(found)
+    return rule_id, when
+
+
 def to_json(rules: Sequence[Rule]) -> str:
     return json.dumps([asdict(rule) for rule in rules])
 

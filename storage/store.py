@@ -194,6 +194,17 @@ class Store:
             return None
         return lifecycle.abort_rule(rules, upload.key, upload.initiated, self.lifecycle_day_seconds)
 
+    async def expiration(self, info: ObjectInfo) -> tuple[str, float] | None:
+        """The lifecycle rule that will expire the object ``info`` describes and when, if one
+        applies (x-amz-expiration)."""
+        async with self.meta.read() as tx:
+            rules = await tx.get_lifecycle(info.bucket)
+        if rules is None:
+            return None
+        return lifecycle.expiration_rule(
+            rules, info.key, info.size, info.last_modified, self.lifecycle_day_seconds
+        )
+
     async def apply_lifecycle(self, now: float) -> tuple[int, int]:
         """Abort the uploads and delete the objects the buckets' rules say are due at ``now``;
         return how many of each. Each batch is claimed and deleted in one write transaction, so

@@ -10,6 +10,8 @@ from aiohttp import web
 
 from server import body, s3xml
 from server.context import Call, xml_response
+from server.headers import http_date
+from storage import ObjectInfo
 
 
 async def put_bucket_lifecycle_configuration(call: Call) -> web.StreamResponse:
@@ -36,3 +38,16 @@ async def delete_bucket_lifecycle(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketLifecycle.html"""
     await call.store.delete_bucket_lifecycle(call.bucket)
     return web.Response(status=204)
+
+
+async def expiration_headers(call: Call, info: ObjectInfo) -> dict[str, str]:
+    """x-amz-expiration, when a lifecycle rule will expire the object: PutObject, GetObject,
+    HeadObject and CompleteMultipartUpload answer it.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html#API_HeadObject_ResponseSyntax
+    """
+    found = await call.store.expiration(info)
+    if found is None:
+        return {}
+    rule_id, when = found
+    # The rule id is quoted as-is: AWS does not escape it either.
+    return {"x-amz-expiration": f'expiry-date="{http_date(when)}", rule-id="{rule_id}"'}

@@ -4,6 +4,7 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote as urlquote
 
 from aiohttp import web
@@ -11,6 +12,7 @@ from aiohttp import web
 from server import body, s3xml
 from server.context import Call, xml_response
 from server.handlers.bucket import encoding_type
+from server.handlers.lifecycle import expiration_headers
 from server.headers import (
     checksum_header,
     checksum_headers,
@@ -19,7 +21,7 @@ from server.headers import (
     optional_upper,
     write_condition,
 )
-from storage import MAX_KEYS, MAX_PART_SIZE, Upload, quote
+from storage import MAX_KEYS, MAX_PART_SIZE, ObjectInfo, Upload, quote
 
 # ListParts returns at most 1,000 parts a page.
 MAX_PARTS = 1000
@@ -131,7 +133,11 @@ async def complete_multipart_upload(call: Call) -> web.StreamResponse:
         condition=write_condition(headers),
     )
     location = f"{call.request.scheme}://{call.request.host}/{call.bucket}/{urlquote(call.key)}"
-    return xml_response(s3xml.complete_multipart_upload(result, location))
+    response = xml_response(s3xml.complete_multipart_upload(result, location))
+    # The object's Last-Modified is the instant of this answer, give or take the commit.
+    completed = ObjectInfo(call.bucket, call.key, result.size, result.etag, time.time(), {})
+    response.headers.update(await expiration_headers(call, completed))
+    return response
 
 
 async def abort_multipart_upload(call: Call) -> web.StreamResponse:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from server import body
 from server.context import Call
+from server.handlers.lifecycle import expiration_headers
 from server.headers import (
     checksum_headers,
     meta_from_headers,
@@ -34,6 +35,7 @@ async def put_object(call: Call) -> web.StreamResponse:
     headers = {"ETag": quote(info.etag)}
     # The checksum the client sent, or S3's default CRC64NVME; always FULL_OBJECT.
     headers.update(checksum_headers(info.checksum_algorithm, info.checksum, info.checksum_type))
+    headers.update(await expiration_headers(call, info))
     return web.Response(headers=headers)
 
 
@@ -76,6 +78,7 @@ async def get_object(call: Call) -> web.StreamResponse:
         wanted = parse_range(call.request.headers.get("Range"), info.size)
         start, end = wanted if wanted is not None else (0, info.size)
         headers = _response_headers(call, info, whole=(start, end) == (0, info.size))
+        headers.update(await expiration_headers(call, info))
         response = web.StreamResponse(status=200 if wanted is None else 206, headers=headers)
         if wanted is not None:
             response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
@@ -104,6 +107,7 @@ async def head_object(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html"""
     info = await call.store.head_object(call.bucket, call.key)
     response = web.Response(headers=_response_headers(call, info, whole=True))
+    response.headers.update(await expiration_headers(call, info))
     # HEAD answers the length a GET would send, with no body.
     response.headers["Content-Length"] = str(info.size)
     return response

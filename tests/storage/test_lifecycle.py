@@ -12,6 +12,7 @@ from storage.lifecycle import (
     Rule,
     abort_rule,
     due,
+    expiration_rule,
     expires_written_by,
     from_json,
     started_by,
@@ -117,3 +118,17 @@ def test_json_round_trip() -> None:
         Rule("c", True, noncurrent_days=4, newer_noncurrent_versions=2),
     ]
     assert from_json(to_json(rules)) == rules
+
+
+def test_expiration_rule_earliest_enabled_matching() -> None:
+    rules = [
+        Rule("slow", True, Filter("a/"), expiration_days=30),
+        Rule("fast", True, Filter("a/", size_greater_than=100), expiration_days=2),
+        Rule("off", False, Filter("a/"), expiration_days=1),
+        Rule("abort-only", True, Filter("a/"), abort_days=1),
+        Rule("dated", True, Filter("b/"), expiration_date="2030-01-01T00:00:00Z"),
+    ]
+    assert expiration_rule(rules, "a/x", 500, 0.0) == ("fast", 2 * DAY)
+    assert expiration_rule(rules, "a/x", 50, 0.0) == ("slow", 30 * DAY)
+    assert expiration_rule(rules, "b/x", 1, 0.0) == ("dated", 1_893_456_000.0)
+    assert expiration_rule(rules, "c/x", 1, 0.0) is None
