@@ -21,17 +21,16 @@ MAX_KEY_BYTES = 1024
 _UNSUPPORTED_SUBRESOURCES = frozenset(
     {
         "accelerate", "acl", "analytics", "attributes", "encryption", "intelligent-tiering",
-        "inventory", "legal-hold", "location", "logging", "metadataConfiguration",
+        "inventory", "legal-hold", "logging", "metadataConfiguration",
         "metrics", "notification", "object-lock", "ownershipControls", "policy", "policyStatus",
         "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
-        "session", "tagging", "torrent", "versioning", "versions", "website", "delete",
-        "renameObject",
+        "session", "tagging", "torrent", "versioning", "versions", "website", "renameObject",
     }
 )  # fmt: skip
 
 
 # Sub-resources of a bucket that mean nothing on an object.
-_BUCKET_SUBRESOURCES = frozenset({"lifecycle", "cors"})
+_BUCKET_SUBRESOURCES = frozenset({"lifecycle", "cors", "location", "delete"})
 
 # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLifecycleConfiguration.html
 _LIFECYCLE = {
@@ -98,13 +97,15 @@ def _bucket_endpoint(method: str, query: Mapping[str, str]) -> str:
                 raise S3Error("MethodNotAllowed")
             return endpoints[method]
     if method == "GET":
+        if "location" in query:
+            return "GetBucketLocation"
         if "uploads" in query:
             return "ListMultipartUploads"
         if query.get("list-type") == "2":
             return "ListObjectsV2"
         if "list-type" in query:
             raise S3Error("InvalidArgument", ArgumentName="list-type")
-        raise S3Error("NotImplemented", "ListObjects (v1) is not supported yet; use ListObjectsV2")
+        return "ListObjects"
     if method == "PUT":
         return "CreateBucket"
     if method == "HEAD":
@@ -112,6 +113,8 @@ def _bucket_endpoint(method: str, query: Mapping[str, str]) -> str:
     if method == "DELETE":
         return "DeleteBucket"
     if method == "POST":
+        if "delete" in query:
+            return "DeleteObjects"
         raise S3Error("NotImplemented", "browser-based POST uploads are not supported")
     raise S3Error("MethodNotAllowed")
 

@@ -11,6 +11,7 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote as urlquote
 
@@ -161,6 +162,73 @@ def list_objects_v2(
     return _serialize(root)
 
 
+def list_objects(
+    bucket: str,
+    page: Page[ObjectInfo],
+    *,
+    prefix: str,
+    delimiter: str,
+    max_keys: int,
+    encoding_type: str,
+    marker: str,
+) -> bytes:
+    """ListObjects (version 1). NextMarker is returned only with a delimiter, as the page says;
+    without one, a client continues from the last Key.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjects.html"""
+    root = _root("ListBucketResult")
+    _text(root, "Name", bucket)
+    _text(root, "Prefix", encode_key(prefix, encoding_type))
+    _text(root, "Marker", encode_key(marker, encoding_type))
+    if page.truncated and delimiter and page.last_name is not None:
+        _text(root, "NextMarker", encode_key(page.last_name, encoding_type))
+    _text(root, "MaxKeys", max_keys)
+    _optional(root, "Delimiter", encode_key(delimiter, encoding_type))
+    _optional(root, "EncodingType", encoding_type)
+    _text(root, "IsTruncated", page.truncated)
+    for obj in page.entries:
+        _contents(root, obj, encoding_type, fetch_owner=True)
+    _common_prefixes(root, page.prefixes, encoding_type)
+    return _serialize(root)
+
+
+def get_bucket_location(region: str) -> bytes:
+    """us-east-1 is the empty LocationConstraint, as S3 answers for it.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html"""
+    root = _root("LocationConstraint")
+    if region != "us-east-1":
+        root.text = region
+    return _serialize(root)
+
+
+@dataclass(frozen=True)
+class DeleteOutcome:
+    """One key of a DeleteObjects request: deleted, or the S3 error it got."""
+
+    key: str
+    version_id: str | None = None
+    error: S3Error | None = None
+
+
+def delete_result(outcomes: Iterable[DeleteOutcome], *, quiet: bool) -> bytes:
+    """Quiet mode lists only the keys that failed.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html"""
+    root = _root("DeleteResult")
+    for outcome in outcomes:
+        if outcome.error is None:
+            if quiet:
+                continue
+            element = ET.SubElement(root, "Deleted")
+            _text(element, "Key", outcome.key)
+            _optional(element, "VersionId", outcome.version_id)
+        else:
+            element = ET.SubElement(root, "Error")
+            _text(element, "Key", outcome.key)
+            _optional(element, "VersionId", outcome.version_id)
+            _text(element, "Code", outcome.error.code)
+            _text(element, "Message", outcome.error.message)
+    return _serialize(root)
+
+
 def initiate_multipart_upload(upload: Upload) -> bytes:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html"""
     root = _root("InitiateMultipartUploadResult")
@@ -263,9 +331,9 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def parse(body: bytes, root_name: str) -> ET.Element:
+def parse(body: bytes, root_name: str, *, limit: int = MAX_REQUEST_XML) -> ET.Element:
     """The document's root, which must be ``root_name``; MalformedXML for anything else."""
-    if not body or len(body) > MAX_REQUEST_XML:
+    if not body or len(body) > limit:
         raise S3Error("MalformedXML")
     try:
         root = SafeET.fromstring(body)
@@ -517,3 +585,39 @@ def cors_configuration(rules: Iterable[CorsRule]) -> bytes:
         for header in found.expose_headers:
             _text(rule, "ExposeHeader", header)
     return _serialize(root)
+
+
+# DeleteObjects takes at most 1,000 keys of up to 1,024 bytes, each of which XML may escape to
+# several times its length ("&" is "&amp;").
+MAX_DELETE_KEYS = 1000
+MAX_DELETE_XML = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    quiet: bool
+    objects: list[tuple[str, str | None]]  # (key, version id as sent)
+
+
+def parse_delete_objects(body: bytes) -> DeleteRequest:
+    """A DeleteObjects request: Quiet, and 1 to 1,000 Objects, each with a Key and optionally a
+    VersionId. More than 1,000 keys is MalformedXML, as S3 answers.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html"""
+    root = parse(body, "Delete", limit=MAX_DELETE_XML)
+    quiet_text = (_child_text(root, "Quiet") or "false").lower()
+    if quiet_text not in ("true", "false", "1", "0"):  # xs:boolean
+        raise S3Error("MalformedXML")
+    objects: list[tuple[str, str | None]] = []
+    for element in _children(root, "Object"):
+        keys = _children(element, "Key")
+        if len(keys) != 1:
+            raise S3Error("MalformedXML")
+        versions = _children(element, "VersionId")
+        if len(versions) > 1:
+            raise S3Error("MalformedXML")
+        # A key is taken exactly as sent: keys may begin or end with spaces.
+        version = (versions[0].text or "").strip() if versions else None
+        objects.append((keys[0].text or "", version))
+    if not objects or len(objects) > MAX_DELETE_KEYS:
+        raise S3Error("MalformedXML")
+    return DeleteRequest(quiet=quiet_text in ("true", "1"), objects=objects)

@@ -92,6 +92,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "NoSuchKey": ErrorSpec(404, "The specified key does not exist."),
     "NoSuchCORSConfiguration": ErrorSpec(404, "The CORS configuration does not exist"),
     "NoSuchLifecycleConfiguration": ErrorSpec(404, "The lifecycle configuration does not exist."),
+    "NoSuchVersion": ErrorSpec(404, "The specified version does not exist."),
     "NoSuchUpload": ErrorSpec(
         404,
         "The specified upload does not exist. The upload ID may be invalid, or the upload may "
@@ -115,6 +116,11 @@ CATALOGUE: dict[str, ErrorSpec] = {
         403,
         "The request signature we calculated does not match the signature you provided. "
         "Check your key and signing method.",
+    ),
+    "UserKeyMustBeSpecified": ErrorSpec(
+        400,
+        "The bucket POST must contain the specified field name. If it is specified, check "
+        "the order of the fields.",
     ),
     "XAmzContentSHA256Mismatch": ErrorSpec(
         400, "The provided 'x-amz-content-sha256' header does not match what was computed."

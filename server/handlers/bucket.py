@@ -1,4 +1,5 @@
-"""Bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets, ListObjectsV2."""
+"""Bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets, GetBucketLocation,
+ListObjects and ListObjectsV2."""
 
 from __future__ import annotations
 
@@ -52,6 +53,12 @@ async def create_bucket(call: Call) -> web.StreamResponse:
 async def head_bucket(call: Call) -> web.StreamResponse:
     await call.store.head_bucket(call.bucket)
     return web.Response(headers={"x-amz-bucket-region": call.config.region})
+
+
+async def get_bucket_location(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html"""
+    await call.store.head_bucket(call.bucket)
+    return xml_response(s3xml.get_bucket_location(call.config.region))
 
 
 async def delete_bucket(call: Call) -> web.StreamResponse:
@@ -113,5 +120,29 @@ async def list_objects_v2(call: Call) -> web.StreamResponse:
             continuation_token=token,
             next_token=next_token,
             fetch_owner=query.get("fetch-owner", "").lower() == "true",
+        )
+    )
+
+
+async def list_objects(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjects.html"""
+    query = call.request.query
+    prefix = query.get("prefix", "")
+    delimiter = query.get("delimiter", "")
+    max_keys = call.query_int("max-keys", MAX_KEYS, high=MAX_KEYS)
+    marker = query.get("marker", "")
+    encoding = encoding_type(call)
+    page = await call.store.list_objects(
+        call.bucket, prefix=prefix, delimiter=delimiter, max_keys=max_keys, after=marker
+    )
+    return xml_response(
+        s3xml.list_objects(
+            call.bucket,
+            page,
+            prefix=prefix,
+            delimiter=delimiter,
+            max_keys=max_keys,
+            encoding_type=encoding,
+            marker=marker,
         )
     )

@@ -1,4 +1,4 @@
-"""Object operations: PutObject, GetObject, HeadObject, DeleteObject."""
+"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import logging
 
 from aiohttp import web
 
-from server import body
-from server.context import Call
+from server import body, s3xml
+from server.context import Call, xml_response
 from server.handlers.lifecycle import expiration_headers
 from server.headers import (
     checksum_headers,
@@ -16,6 +16,7 @@ from server.headers import (
     parse_range,
     write_condition,
 )
+from server.routing import MAX_KEY_BYTES
 from storage import MAX_PUT_SIZE, ObjectInfo, S3Error, quote
 
 log = logging.getLogger("s3mpu")
@@ -117,3 +118,32 @@ async def delete_object(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html"""
     await call.store.delete_object(call.bucket, call.key)
     return web.Response(status=204)
+
+
+async def delete_objects(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html"""
+    payload = await body.read_small(
+        call.request,
+        call.auth,
+        limit=s3xml.MAX_DELETE_XML,
+        idle_timeout=call.config.body_idle_timeout,
+        integrity_required=True,
+    )
+    wanted = s3xml.parse_delete_objects(payload)
+    outcomes = [_delete_outcome(key, version) for key, version in wanted.objects]
+    await call.store.delete_objects(call.bucket, [o.key for o in outcomes if o.error is None])
+    return xml_response(s3xml.delete_result(outcomes, quiet=wanted.quiet))
+
+
+def _delete_outcome(key: str, version_id: str | None) -> s3xml.DeleteOutcome:
+    """The per-key error a key of DeleteObjects gets before anything is deleted, if any.
+    Buckets are unversioned: only the "null" version exists (guessed: AWS's answer to another
+    version id in an unversioned bucket is not documented)."""
+    error = None
+    if not key:
+        error = S3Error("UserKeyMustBeSpecified")
+    elif len(key.encode()) > MAX_KEY_BYTES:
+        error = S3Error("KeyTooLongError")
+    elif version_id not in (None, "null"):
+        error = S3Error("NoSuchVersion")
+    return s3xml.DeleteOutcome(key, version_id, error)

@@ -63,7 +63,7 @@ def s3(server: Server) -> Any:
         ("GET", "/{bucket}?versioning"),
         ("PUT", "/{bucket}?versioning"),
         ("GET", "/{bucket}/k?acl"),
-        ("PUT", "/{bucket}/k?tagging"),
+        ("PUT", "/{bucket}/k?retention"),
         ("GET", "/{bucket}?list-type=2&versions"),
     ],
 )

@@ -25,6 +25,10 @@ TABLE = [
     ("DELETE", "/Bucket", "DeleteBucket", "Bucket", None),
     ("GET", "/Bucket?list-type=2&prefix=a&delimiter=/", "ListObjectsV2", "Bucket", None),
     ("GET", "/Bucket?uploads", "ListMultipartUploads", "Bucket", None),
+    ("GET", "/Bucket?location", "GetBucketLocation", "Bucket", None),
+    ("GET", "/Bucket", "ListObjects", "Bucket", None),
+    ("GET", "/Bucket?delimiter=/&marker=a&max-keys=2&prefix=p", "ListObjects", "Bucket", None),
+    ("POST", "/Bucket?delete", "DeleteObjects", "Bucket", None),
     ("GET", "/Bucket?uploads&max-uploads=3", "ListMultipartUploads", "Bucket", None),
     ("PUT", "/Bucket/Key+", "PutObject", "Bucket", "Key+"),
     ("GET", "/Bucket/my-image.jpg", "GetObject", "Bucket", "my-image.jpg"),
@@ -92,7 +96,6 @@ ERRORS = [
     ("GET", "/Bucket/key?tagging", {}, "NotImplemented"),
     ("PUT", "/Bucket?versioning", {}, "NotImplemented"),
     ("GET", "/Bucket?list-type=3", {}, "InvalidArgument"),
-    ("GET", "/Bucket", {}, "NotImplemented"),  # ListObjects v1: a later issue
     ("POST", "/Bucket?lifecycle", {}, "MethodNotAllowed"),
     ("PUT", "/Bucket/key?lifecycle", {}, "NotImplemented"),
     ("POST", "/Bucket?cors", {}, "MethodNotAllowed"),
