@@ -117,14 +117,14 @@ def test_aws_cli_s3api_multipart_lifecycle(http_cli: Cli, tmp_path: Path) -> Non
         body = tmp_path / f"part{number}"
         body.write_bytes(data)
         uploaded = cli.json(
-            "s3api", "upload-part", "--bucket", bucket, "--key", key, "--upload-id", upload_id,
+            "s3api", "upload-part", "--bucket", bucket, "--key", key, f"--upload-id={upload_id}",
             "--part-number", str(number), "--body", str(body),
         )  # fmt: skip
         assert uploaded["ETag"] == quoted_md5(data)
         etags.append(uploaded["ETag"])
 
     listed = cli.json(
-        "s3api", "list-parts", "--bucket", bucket, "--key", key, "--upload-id", upload_id
+        "s3api", "list-parts", "--bucket", bucket, "--key", key, f"--upload-id={upload_id}"
     )
     assert [(p["PartNumber"], p["ETag"], p["Size"]) for p in listed["Parts"]] == [
         (1, etags[0], len(parts[0])),
@@ -143,7 +143,7 @@ def test_aws_cli_s3api_multipart_lifecycle(http_cli: Cli, tmp_path: Path) -> Non
     )
     done = cli.json(
         "s3api", "complete-multipart-upload", "--bucket", bucket, "--key", key,
-        "--upload-id", upload_id, "--multipart-upload", f"file://{manifest}",
+        f"--upload-id={upload_id}", "--multipart-upload", f"file://{manifest}",
     )  # fmt: skip
     assert (done["Bucket"], done["Key"]) == (bucket, key)
     assert done["ETag"] == multipart_etag(parts)
@@ -167,11 +167,11 @@ def test_aws_cli_s3api_abort_multipart_upload(http_cli: Cli) -> None:
     ]
     s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=1, Body=b"abc")
     cli.run("s3api", "abort-multipart-upload", "--bucket", bucket, "--key", "k",
-            "--upload-id", upload_id)  # fmt: skip
+            f"--upload-id={upload_id}")  # fmt: skip
 
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     failed = cli.run(
-        "s3api", "list-parts", "--bucket", bucket, "--key", "k", "--upload-id", upload_id,
+        "s3api", "list-parts", "--bucket", bucket, "--key", "k", f"--upload-id={upload_id}",
         check=False,
     )  # fmt: skip
     assert failed.returncode != 0
