@@ -3,6 +3,9 @@
 Servers are session-scoped so the whole suite pays for a handful of process starts:
 
 - ``http_server`` / ``https_server``: 5-byte minimum part size, so multipart tests use small parts.
+
+Every server also serves virtual-hosted-style requests for ``bucket.<VIRTUAL_DOMAIN>``
+(``--domain``); see ``compat.helpers.virtual_client``.
 - ``aws_server_http`` / ``aws_server_https``: AWS's 5 MiB minimum, for the high-level transfer
   manager and the AWS CLI, which choose their own part sizes.
 
@@ -26,7 +29,7 @@ from tests.harness import Server, run_server
 # Helpers assert on responses; rewrite them so a failure shows the code and status received.
 pytest.register_assert_rewrite("compat.helpers")
 
-from compat.helpers import client_for, new_bucket  # noqa: E402
+from compat.helpers import VIRTUAL_DOMAIN, client_for, new_bucket  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +53,8 @@ def _serve(
 ) -> Iterator[Server]:
     # --no-fsync: the data is thrown away with the session; durability is not under test.
     data_dir = factory.mktemp(name) / "data"
-    with run_server(data_dir, "--no-fsync", tls=tls, min_part_size=min_part_size) as running:
+    args = ("--no-fsync", "--domain", VIRTUAL_DOMAIN)
+    with run_server(data_dir, *args, tls=tls, min_part_size=min_part_size) as running:
         yield running
 
 

@@ -12,13 +12,21 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import boto3
 import pytest
+import urllib3
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
-from tests.harness import Server
+from tests.harness import ACCESS_KEY, REGION, SECRET_KEY, Server
 
 T = TypeVar("T")
+
+# The --domain every compat server is started with: "bucket.s3mpu.test" names a bucket.
+VIRTUAL_DOMAIN = "s3mpu.test"
 
 _bucket_numbers = itertools.count()
 _clients: dict[str, Any] = {}
@@ -111,3 +119,52 @@ def all_at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
     with ThreadPoolExecutor(len(calls)) as pool:
         futures = [pool.submit(run, call) for call in calls]
         return [future.result() for future in futures]
+
+
+def virtual_client(server: Server, config: BotoConfig | None = None) -> Any:
+    """A stock boto3 client that addresses buckets virtual-hosted style
+    (``http://bucket.s3mpu.test:port/key``). No resolver knows those names, so the requests,
+    signed for them, are sent to 127.0.0.1 with their Host header unchanged, the way a wildcard
+    DNS record would deliver them."""
+    scheme = server.url.split(":", 1)[0]
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"{scheme}://{VIRTUAL_DOMAIN}:{server.port}",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+        config=BotoConfig(
+            s3={"addressing_style": "virtual"}, retries={"max_attempts": 1, "mode": "standard"}
+        ).merge(config or BotoConfig()),
+    )
+    pool: urllib3.HTTPConnectionPool = (
+        urllib3.HTTPSConnectionPool("127.0.0.1", server.port, ca_certs=server.ca_bundle)
+        if scheme == "https"
+        else urllib3.HTTPConnectionPool("127.0.0.1", server.port)
+    )
+
+    def send_to_loopback(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        url = urlsplit(request.url)
+        headers = {
+            name: value.decode() if isinstance(value, bytes) else value
+            for name, value in request.headers.items()
+            if name.lower() != "host"
+        }
+        headers["Host"] = url.netloc
+        raw = pool.urlopen(
+            request.method,
+            url.path + (f"?{url.query}" if url.query else ""),
+            body=request.body,
+            headers=headers,
+            retries=False,
+            preload_content=False,
+            decode_content=False,
+            chunked=headers.get("Transfer-Encoding", "").lower() == "chunked",
+        )
+        response = AWSResponse(request.url, raw.status, raw.headers, raw)
+        if not request.stream_output:
+            response.content  # noqa: B018 - read the body now, as botocore's own sender does
+        return response
+
+    client.meta.events.register("before-send.s3", send_to_loopback)
+    return client

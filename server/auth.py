@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from server import presign, sigv2, sigv4
+from server import presign, routing, sigv2, sigv4
 from server.config import Config
 from storage import S3Error
 
@@ -53,9 +53,12 @@ def authenticate(request: web.Request, config: Config) -> sigv4.SigningContext:
             now=now,
         )
     if form == "v2":
+        # SigV2 signs the bucket as part of the resource, even when the host names it.
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html#ConstructingTheCanonicalizedResourceElement
+        bucket = routing.virtual_bucket(request.headers.get("Host"), config.domain)
         return sigv2.verify_presigned(
             request.method,
-            url.raw_path,
+            url.raw_path if bucket is None else f"/{bucket}{url.raw_path}",
             url.raw_query_string,
             request.headers,
             secret_for=config.secret_for,

@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     serve.add_argument("--port", type=int, default=9000, help="default: 9000")
     serve.add_argument("--region", default="us-east-1", help="default: us-east-1")
+    serve.add_argument(
+        "--domain",
+        help="serve virtual-hosted-style requests to BUCKET.DOMAIN as well as path-style ones "
+        "(e.g. --domain s3.example.com, with a wildcard DNS record for *.s3.example.com)",
+    )
     serve.add_argument("--access-key", help="overrides $S3MPU_ACCESS_KEY")
     serve.add_argument("--secret-key", help="overrides $S3MPU_SECRET_KEY")
     serve.add_argument(
@@ -125,6 +130,15 @@ def _clock_offset() -> float:
         raise SystemExit("s3mpu: S3MPU_CLOCK_OFFSET must be a number of seconds") from exc
 
 
+def _domain(value: str | None) -> str | None:
+    if value is None:
+        return None
+    domain = value.strip().strip(".").lower()
+    if not domain or "/" in domain or ":" in domain:
+        raise SystemExit("s3mpu: --domain takes a host name, such as s3.example.com")
+    return domain
+
+
 def config_from_args(args: argparse.Namespace) -> Config:
     keys = _keys(args)
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -138,6 +152,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         host=args.host,
         port=args.port,
         region=args.region,
+        domain=_domain(args.domain),
         keys=keys,
         clock_offset=_clock_offset(),
         min_part_size=args.min_part_size,

@@ -21,6 +21,9 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 9000
     region: str = "us-east-1"
+    # Virtual-hosted-style addressing: requests to the host "bucket.<domain>" name the bucket
+    # in the host. None: path-style only.
+    domain: str | None = None
     keys: dict[str, Key] = field(
         default_factory=lambda: {DEV_ACCESS_KEY: Key(DEV_ACCESS_KEY, DEV_SECRET_KEY)}
     )

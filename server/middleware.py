@@ -38,12 +38,20 @@ def _error_response(request: web.Request, err: S3Error) -> web.Response:
 async def dispatch(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
     if request.method == "OPTIONS":
-        route = routing.route("OPTIONS", request.rel_url.raw_path, {}, {})
+        route = routing.route(
+            "OPTIONS", request.rel_url.raw_path, {}, request.headers, domain=config.domain
+        )
         request[OPERATION] = route.endpoint
         return await cors.preflight(request, route.bucket)
     auth = authenticate(request, config)
     key = config.keys[auth.access_key]
-    route = routing.route(request.method, request.rel_url.raw_path, request.query, request.headers)
+    route = routing.route(
+        request.method,
+        request.rel_url.raw_path,
+        request.query,
+        request.headers,
+        domain=config.domain,
+    )
     request[OPERATION] = route.endpoint
     request[BUCKET] = route.bucket or ""
     key.authorize(route.endpoint, route.bucket)

@@ -1,6 +1,9 @@
 """Routing: a pure function from (method, path, query, headers) to an S3 operation.
 
 Path-style addressing: ``/`` is the service, ``/bucket`` the bucket, ``/bucket/key`` an object.
+Virtual-hosted-style addressing, when the server has a domain (``s3mpu serve --domain D``): a
+request to the host ``bucket.D`` names the bucket in its host, and its path is ``/`` or ``/key``.
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html
 The endpoint is the AWS operation name (DESIGN.md: one name per operation end to end). Tested as
 a table against the URL examples of the AWS API reference in tests/server/test_routing.py.
 Invalid combinations raise the S3 error AWS answers, as versitygw's s3api/router.go does.
@@ -53,15 +56,34 @@ class Route:
     key: str | None = None
 
 
-def split_path(raw_path: str) -> tuple[str | None, str | None]:
-    """Bucket and key from a raw (percent-encoded) request path."""
+def virtual_bucket(host: str | None, domain: str | None) -> str | None:
+    """The bucket a virtual-hosted-style request names in its Host (``bucket.domain[:port]``),
+    or None for a path-style request (no domain configured, the bare domain, an IP address or
+    any other host)."""
+    if not domain or not host:
+        return None
+    name = host.strip().lower()
+    if not name.startswith("["):  # an IPv6 literal has colons but no port to strip here
+        name = name.rsplit(":", 1)[0] if ":" in name else name
+    suffix = "." + domain.lower().strip(".")
+    if not name.endswith(suffix) or len(name) == len(suffix):
+        return None
+    return name[: -len(suffix)]
+
+
+def split_path(raw_path: str, bucket: str | None = None) -> tuple[str | None, str | None]:
+    """Bucket and key from a raw (percent-encoded) request path; with ``bucket`` (from a
+    virtual host) the whole path after its first "/" is the key."""
     try:
         path = unquote(raw_path, errors="strict")
     except UnicodeDecodeError as exc:
         raise S3Error("InvalidURI") from exc
     if not path.startswith("/"):
         raise S3Error("InvalidURI")
-    bucket, _, key = path[1:].partition("/")
+    if bucket is None:
+        bucket, _, key = path[1:].partition("/")
+    else:
+        key = path[1:]
     if not bucket:
         return None, None
     if len(key.encode()) > MAX_KEY_BYTES:
@@ -70,9 +92,14 @@ def split_path(raw_path: str) -> tuple[str | None, str | None]:
 
 
 def route(
-    method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]
+    method: str,
+    raw_path: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+    *,
+    domain: str | None = None,
 ) -> Route:
-    bucket, key = split_path(raw_path)
+    bucket, key = split_path(raw_path, virtual_bucket(headers.get("Host"), domain))
     if method == "OPTIONS":
         # A browser's CORS preflight, on a bucket or an object: unauthenticated, answered from
         # the bucket's CORS rules. https://docs.aws.amazon.com/AmazonS3/latest/API/RESTOPTIONSobject.html

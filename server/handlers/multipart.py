@@ -21,6 +21,7 @@ from server.headers import (
     optional_upper,
     write_condition,
 )
+from server.routing import virtual_bucket
 from storage import MAX_KEYS, MAX_PART_SIZE, ObjectInfo, Upload, quote
 
 # ListParts returns at most 1,000 parts a page.
@@ -132,7 +133,10 @@ async def complete_multipart_upload(call: Call) -> web.StreamResponse:
         checksum=checksum_header(headers),
         condition=write_condition(headers),
     )
-    location = f"{call.request.scheme}://{call.request.host}/{call.bucket}/{urlquote(call.key)}"
+    path = urlquote(call.key)
+    if virtual_bucket(call.request.host, call.config.domain) is None:
+        path = f"{call.bucket}/{path}"
+    location = f"{call.request.scheme}://{call.request.host}/{path}"
     response = xml_response(s3xml.complete_multipart_upload(result, location))
     # The object's Last-Modified is the instant of this answer, give or take the commit.
     completed = ObjectInfo(call.bucket, call.key, result.size, result.etag, time.time(), {})

@@ -85,11 +85,13 @@ def sign(
     ``target`` is the path and query exactly as sent, already percent-encoded as AWS's canonical
     form wants it (botocore signs S3 paths and queries as given). ``payload_hash`` is sent as
     x-amz-content-sha256 (default: the body's SHA-256). ``s3_auth=False`` signs with the generic
-    SigV4 signer, which sends no x-amz-content-sha256 at all.
+    SigV4 signer, which sends no x-amz-content-sha256 at all. A "Host" in ``headers`` replaces
+    the server's address (virtual-hosted-style requests).
     """
     request = AWSRequest(method=method, url=server.url + target, data=body)
-    request.headers["Host"] = host(server)
-    for name, value in (headers or {}).items():
+    extra = dict(headers or {})
+    request.headers["Host"] = extra.pop("Host", host(server))
+    for name, value in extra.items():
         request.headers[name] = value
     if s3_auth:
         signer: SigV4Auth = _ChosenPayloadHash(

@@ -40,6 +40,11 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.fsync
 
 
+def test_domain(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _config(monkeypatch).domain is None
+    assert _config(monkeypatch, "--domain", "S3.Example.com.").domain == "s3.example.com"
+
+
 def test_credentials_from_environment_and_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     config = _config(monkeypatch, S3MPU_ACCESS_KEY="ak", S3MPU_SECRET_KEY="sk")
     assert config.keys == {"ak": Key("ak", "sk")}
@@ -70,7 +75,14 @@ def test_real_credentials_may_listen_anywhere(monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.parametrize(
     "argv",
-    [["--tls-cert", "c.pem"], ["--tls-key", "k.pem"], ["--min-part-size", "-1"]],
+    [
+        ["--tls-cert", "c.pem"],
+        ["--tls-key", "k.pem"],
+        ["--min-part-size", "-1"],
+        ["--domain", "."],
+        ["--domain", "s3.test:9000"],
+        ["--domain", "http://s3.test"],
+    ],
 )
 def test_bad_flag_combinations(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
     with pytest.raises(SystemExit):

@@ -121,3 +121,42 @@ def test_route_errors(method: str, url: str, headers: dict[str, str], code: str)
 def test_route_key_of_exactly_1024_bytes() -> None:
     key = "é" * 512  # 1024 bytes of UTF-8
     assert _route("GET", "/b/" + key).key == key
+
+
+# Virtual-hosted style: https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html
+VIRTUAL = [
+    ("GET", "bucket.s3.test", "/", "ListObjects", "bucket", None),
+    ("GET", "bucket.s3.test:9000", "/?list-type=2", "ListObjectsV2", "bucket", None),
+    ("PUT", "Bucket.S3.Test:9000", "/", "CreateBucket", "bucket", None),
+    ("GET", "my.dotted.bucket.s3.test", "/photos/puppy.jpg", "GetObject", "my.dotted.bucket",
+     "photos/puppy.jpg"),
+    ("PUT", "bucket.s3.test", "/a%20b/c?partNumber=1&uploadId=x", "UploadPart", "bucket", "a b/c"),
+    ("GET", "bucket.s3.test", "/%2Fleading", "GetObject", "bucket", "/leading"),
+    # The bare domain, other hosts and IP addresses are path style.
+    ("GET", "s3.test", "/bucket/key", "GetObject", "bucket", "key"),
+    ("GET", "s3.test:9000", "/", "ListBuckets", None, None),
+    ("GET", "127.0.0.1:9000", "/bucket/key", "GetObject", "bucket", "key"),
+    ("GET", "bucket.other.test", "/bucket/key", "GetObject", "bucket", "key"),
+    ("GET", "[::1]:9000", "/bucket", "ListObjects", "bucket", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "host", "url", "endpoint", "bucket", "key"), VIRTUAL)
+def test_route_virtual_hosted_style(
+    method: str, host: str, url: str, endpoint: str, bucket: str | None, key: str | None
+) -> None:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    found = route(method, parts.path, query, {"Host": host}, domain="s3.test")
+    assert found == Route(endpoint, bucket, key)
+
+
+def test_route_without_a_domain_is_path_style() -> None:
+    found = route("GET", "/bucket/key", {}, {"Host": "x.s3.test"})
+    assert found == Route("GetObject", "bucket", "key")
+
+
+def test_route_virtual_hosted_key_too_long() -> None:
+    with pytest.raises(S3Error) as caught:
+        route("GET", "/" + "k" * 1025, {}, {"Host": "b.s3.test"}, domain="s3.test")
+    assert caught.value.code == "KeyTooLongError"
