@@ -5,14 +5,19 @@ from __future__ import annotations
 import email.utils
 import re
 from collections.abc import Mapping
+from urllib.parse import unquote_plus
 
 from storage import (
     CHECKSUM_ALGORITHMS,
     Meta,
     ObjectInfo,
+    Preconditions,
     S3Error,
+    Tags,
     WriteCondition,
+    parse_http_date,
     quote,
+    validate_tags,
 )
 
 # The headers a PutObject or CreateMultipartUpload keeps and GetObject/HeadObject return.
@@ -70,6 +75,8 @@ def object_headers(info: ObjectInfo, *, checksum_mode: bool = False) -> dict[str
     headers.update(_stored(info.meta))
     if info.parts_count is not None:
         headers["x-amz-mp-parts-count"] = str(info.parts_count)
+    if info.tags:
+        headers["x-amz-tagging-count"] = str(len(info.tags))
     if checksum_mode:
         headers.update(
             checksum_headers(
@@ -155,3 +162,50 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if start >= size:
         raise S3Error("InvalidRange", ActualObjectSize=size)
     return start, min(int(match[2]) + 1, size) if match[2] else size
+
+
+_TAGGING_HEADER = "x-amz-tagging"
+_BAD_TAGGING_HEADER = (
+    "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters "
+    "without tag name duplicates."
+)
+
+
+def tags_from_headers(headers: Mapping[str, str]) -> Tags:
+    """The tag set of x-amz-tagging (PutObject, CreateMultipartUpload, CopyObject): URL query
+    parameters, "k1=v1&k2=v2"; a parameter without "=" is a tag with an empty value. A header
+    that is not such a query (a second "=" in a pair, bad UTF-8, a key twice) is InvalidArgument,
+    as AWS answers; the tags themselves are held to S3's limits (storage/tagging.py).
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html#API_PutObject_RequestSyntax
+    """
+    value = headers.get(_TAGGING_HEADER)
+    if value is None or not value.strip():
+        return ()
+    pairs: list[tuple[str, str]] = []
+    for item in value.strip().split("&"):
+        if not item:
+            continue
+        name, _, text = item.partition("=")
+        if "=" in text:
+            raise S3Error("InvalidArgument", _BAD_TAGGING_HEADER, ArgumentName=_TAGGING_HEADER)
+        try:
+            pairs.append((unquote_plus(name, errors="strict"), unquote_plus(text, errors="strict")))
+        except UnicodeDecodeError as exc:
+            raise S3Error(
+                "InvalidArgument", _BAD_TAGGING_HEADER, ArgumentName=_TAGGING_HEADER
+            ) from exc
+    if len({name for name, _ in pairs}) != len(pairs):
+        raise S3Error("InvalidArgument", _BAD_TAGGING_HEADER, ArgumentName=_TAGGING_HEADER)
+    return validate_tags(pairs)
+
+
+def preconditions(headers: Mapping[str, str], prefix: str = "") -> Preconditions:
+    """If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since, or with ``prefix``
+    "x-amz-copy-source-" the copy-source conditions of CopyObject and UploadPartCopy. A date
+    that cannot be read is ignored, as RFC 9110 has it."""
+    return Preconditions(
+        if_match=headers.get(f"{prefix}if-match"),
+        if_none_match=headers.get(f"{prefix}if-none-match"),
+        if_modified_since=parse_http_date(headers.get(f"{prefix}if-modified-since")),
+        if_unmodified_since=parse_http_date(headers.get(f"{prefix}if-unmodified-since")),
+    )

@@ -27,7 +27,7 @@ _UNSUPPORTED_SUBRESOURCES = frozenset(
         "inventory", "legal-hold", "logging", "metadataConfiguration",
         "metrics", "notification", "object-lock", "ownershipControls", "policy", "policyStatus",
         "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
-        "session", "tagging", "torrent", "versioning", "versions", "website", "renameObject",
+        "session", "torrent", "versioning", "versions", "website", "renameObject",
     }
 )  # fmt: skip
 
@@ -118,6 +118,8 @@ def route(
 
 
 def _bucket_endpoint(method: str, query: Mapping[str, str]) -> str:
+    if "tagging" in query:
+        raise S3Error("NotImplemented", "bucket tagging is not supported by s3mpu")
     for subresource, endpoints in (("lifecycle", _LIFECYCLE), ("cors", _CORS)):
         if subresource in query:
             if method not in endpoints:
@@ -146,7 +148,19 @@ def _bucket_endpoint(method: str, query: Mapping[str, str]) -> str:
     raise S3Error("MethodNotAllowed")
 
 
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectTagging.html
+_TAGGING = {
+    "GET": "GetObjectTagging",
+    "PUT": "PutObjectTagging",
+    "DELETE": "DeleteObjectTagging",
+}
+
+
 def _object_endpoint(method: str, query: Mapping[str, str], headers: Mapping[str, str]) -> str:
+    if "tagging" in query:
+        if method not in _TAGGING:
+            raise S3Error("MethodNotAllowed")
+        return _TAGGING[method]
     upload_id = "uploadId" in query
     if method == "PUT":
         if "partNumber" in query or upload_id:

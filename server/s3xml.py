@@ -30,6 +30,7 @@ from storage import (
     Page,
     Part,
     S3Error,
+    Tags,
     Upload,
     new_rule_id,
 )
@@ -621,3 +622,37 @@ def parse_delete_objects(body: bytes) -> DeleteRequest:
     if not objects or len(objects) > MAX_DELETE_KEYS:
         raise S3Error("MalformedXML")
     return DeleteRequest(quiet=quiet_text in ("true", "1"), objects=objects)
+
+
+# Object tagging
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html
+
+
+def tagging(tags: Tags) -> bytes:
+    root = _root("Tagging")
+    tag_set = ET.SubElement(root, "TagSet")
+    for key, value in tags:
+        tag = ET.SubElement(tag_set, "Tag")
+        _text(tag, "Key", key)
+        _text(tag, "Value", value)
+    return _serialize(root)
+
+
+def parse_tagging(body: bytes) -> list[tuple[str, str]]:
+    """The tags of a PutObjectTagging document: Tagging holds one TagSet of Tags, each with one
+    Key and one Value (which may be empty); anything else is MalformedXML. Keys and values are
+    taken as sent, without trimming; the store checks S3's limits.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectTagging.html"""
+    root = parse(body, "Tagging")
+    tag_sets = _children(root, "TagSet")
+    if len(tag_sets) != 1:
+        raise S3Error("MalformedXML")
+    pairs = []
+    for tag in tag_sets[0]:
+        if _local(tag.tag) != "Tag":
+            raise S3Error("MalformedXML")
+        keys, values = _children(tag, "Key"), _children(tag, "Value")
+        if len(keys) != 1 or len(values) != 1:
+            raise S3Error("MalformedXML")
+        pairs.append((keys[0].text or "", values[0].text or ""))
+    return pairs

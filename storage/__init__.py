@@ -41,11 +41,13 @@ from storage.models import (
     ObjectInfo,
     Page,
     Part,
+    Tags,
     Upload,
     UploadedPart,
 )
 from storage.reader import ObjectReader
 from storage.store import Store
+from storage.tagging import validate as validate_tags
 
 __all__ = [
     "CATALOGUE",
@@ -78,6 +80,7 @@ __all__ = [
     "Preconditions",
     "S3Error",
     "Store",
+    "Tags",
     "Upload",
     "UploadedPart",
     "Verdict",
@@ -94,4 +97,5 @@ __all__ = [
     "normalize",
     "parse_http_date",
     "quote",
+    "validate_tags",
 ]

@@ -70,6 +70,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
     ),
     "InvalidRange": ErrorSpec(416, "The requested range is not satisfiable"),
     "InvalidRequest": ErrorSpec(400, "Invalid Request"),
+    "InvalidTag": ErrorSpec(400, "Your request contains tag input that is not valid."),
     "InvalidURI": ErrorSpec(400, "Couldn't parse the specified URI."),
     "KeyTooLongError": ErrorSpec(400, "Your key is too long."),
     "MalformedTrailerError": ErrorSpec(

@@ -27,6 +27,7 @@ from storage.models import (
     ObjectInfo,
     Part,
     Segment,
+    Tags,
     Upload,
 )
 
@@ -51,6 +52,7 @@ CREATE TABLE IF NOT EXISTS objects (
     checksum_type TEXT,
     checksum TEXT,
     parts_count INTEGER,
+    tags TEXT,
     PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 
@@ -75,7 +77,8 @@ CREATE TABLE IF NOT EXISTS uploads (
     checksum_algorithm TEXT,
     checksum_type TEXT,
     state TEXT NOT NULL DEFAULT 'open',
-    result TEXT
+    result TEXT,
+    tags TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, initiated, upload_id);
 
@@ -103,11 +106,25 @@ CREATE TABLE IF NOT EXISTS parts (
 ) WITHOUT ROWID;
 """
 
+# Columns added to a table after its first release, with their type: a database created by an
+# older s3mpu gets them when it is opened (NULL in existing rows).
+_ADDED_COLUMNS = (("objects", "tags", "TEXT"), ("uploads", "tags", "TEXT"))
+
 _OBJECT_COLUMNS = (
     "bucket, key, size, etag, last_modified, meta, checksum_algorithm, checksum_type, checksum, "
-    "parts_count"
+    "parts_count, tags"
 )
-_UPLOAD_COLUMNS = "upload_id, bucket, key, initiated, meta, checksum_algorithm, checksum_type"
+_UPLOAD_COLUMNS = "upload_id, bucket, key, initiated, meta, checksum_algorithm, checksum_type, tags"
+
+
+def _tags_json(tags: Tags) -> str | None:
+    return json.dumps([list(pair) for pair in tags]) if tags else None
+
+
+def _tags(text: str | None) -> Tags:
+    return tuple((key, value) for key, value in json.loads(text)) if text else ()
+
+
 _PART_COLUMNS = "part_number, size, etag, last_modified, checksum"
 
 
@@ -123,6 +140,7 @@ def _object(row: Sequence[Any]) -> ObjectInfo:
         checksum_type=row[7],
         checksum=row[8],
         parts_count=row[9],
+        tags=_tags(row[10]),
     )
 
 
@@ -135,6 +153,7 @@ def _upload(row: Sequence[Any]) -> Upload:
         meta=json.loads(row[4]),
         checksum_algorithm=row[5],
         checksum_type=row[6],
+        tags=_tags(row[7]),
     )
 
 
@@ -211,7 +230,7 @@ class Tx:
     async def get_object(self, bucket: str, key: str) -> tuple[ObjectInfo, str] | None:
         sql = f"SELECT {_OBJECT_COLUMNS}, object_id FROM objects WHERE bucket = ? AND key = ?"
         row = await self._one(sql, bucket, key)
-        return None if row is None else (_object(row), row[10])
+        return None if row is None else (_object(row), row[11])
 
     async def get_segments(self, object_id: str) -> list[Segment]:
         sql = (
@@ -237,7 +256,7 @@ class Tx:
         replaced = await self.delete_object(info.bucket, info.key)
         await self._run(
             f"INSERT INTO objects ({_OBJECT_COLUMNS}, object_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             info.bucket,
             info.key,
             info.size,
@@ -248,6 +267,7 @@ class Tx:
             info.checksum_type,
             info.checksum,
             info.parts_count,
+            _tags_json(info.tags),
             object_id,
         )
         await self._db.executemany(
@@ -256,6 +276,12 @@ class Tx:
             [(object_id, s.part_number, s.blob, s.size, s.etag, s.checksum) for s in segments],
         )
         return replaced
+
+    async def set_object_tags(self, bucket: str, key: str, tags: Tags) -> bool:
+        """Replace an object's tags, leaving everything else (Last-Modified too) as it is;
+        False when there is no such object."""
+        sql = "UPDATE objects SET tags = ? WHERE bucket = ? AND key = ?"
+        return await self._run(sql, _tags_json(tags), bucket, key) == 1
 
     async def list_objects(
         self, bucket: str, prefix: str, position: Position, limit: int
@@ -272,7 +298,7 @@ class Tx:
 
     async def insert_upload(self, upload: Upload) -> None:
         await self._run(
-            f"INSERT INTO uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             upload.upload_id,
             upload.bucket,
             upload.key,
@@ -280,6 +306,7 @@ class Tx:
             json.dumps(dict(upload.meta)),
             upload.checksum_algorithm,
             upload.checksum_type,
+            _tags_json(upload.tags),
         )
 
     async def get_upload(self, upload_id: str) -> tuple[Upload, str, CompleteResult | None] | None:
@@ -288,8 +315,8 @@ class Tx:
         row = await self._one(sql, upload_id)
         if row is None:
             return None
-        result = None if row[8] is None else CompleteResult(**json.loads(row[8]))
-        return _upload(row), row[7], result
+        result = None if row[9] is None else CompleteResult(**json.loads(row[9]))
+        return _upload(row), row[8], result
 
     async def claim_upload(self, upload_id: str, result: CompleteResult) -> bool:
         """Mark an open upload completed (DESIGN.md invariant 5); False if it was not open."""
@@ -434,12 +461,20 @@ class Tx:
     async def all_objects(self) -> list[tuple[ObjectInfo, str]]:
         """Every object, with its object id."""
         rows = await self._all(f"SELECT {_OBJECT_COLUMNS}, object_id FROM objects")
-        return [(_object(row), row[10]) for row in rows]
+        return [(_object(row), row[11]) for row in rows]
 
     async def quick_check(self) -> list[str]:
         """SQLite's own consistency check of the database file: [] when it is sound."""
         rows = await self._all("PRAGMA quick_check")
         return [] if [row[0] for row in rows] == ["ok"] else [str(row[0]) for row in rows]
+
+
+async def _add_columns(db: aiosqlite.Connection) -> None:
+    for table, column, kind in _ADDED_COLUMNS:
+        async with db.execute(f"PRAGMA table_info({table})") as cur:
+            existing = {row[1] for row in await cur.fetchall()}
+        if column not in existing:
+            await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 class Metadata:
@@ -462,6 +497,7 @@ class Metadata:
             await db.execute("PRAGMA busy_timeout = 10000")
             connections.append(db)
         await connections[0].executescript(SCHEMA)
+        await _add_columns(connections[0])
         return cls(connections[0], connections[1])
 
     async def close(self) -> None:

@@ -12,6 +12,9 @@ T = TypeVar("T")
 # x-amz-meta-* pairs) it keeps and gives back.
 Meta = Mapping[str, str]
 
+# An object's tags: (key, value) pairs, sorted by key (storage/tagging.py checks them).
+Tags = tuple[tuple[str, str], ...]
+
 # Digests computed over a body, by algorithm name ("MD5", "CRC32", ...).
 Digests = Mapping[str, bytes]
 
@@ -79,6 +82,7 @@ class ObjectInfo:
     checksum_type: str | None = None
     checksum: str | None = None  # base64
     parts_count: int | None = None  # set for multipart objects
+    tags: Tags = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class Upload:
     meta: Meta
     checksum_algorithm: str | None = None
     checksum_type: str | None = None
+    tags: Tags = ()
 
 
 @dataclass(frozen=True)

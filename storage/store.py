@@ -39,6 +39,7 @@ from storage.models import (
     Page,
     Part,
     Segment,
+    Tags,
     Upload,
     UploadedPart,
 )
@@ -256,6 +257,8 @@ class Store:
         body: IncomingBody,
         meta: Meta,
         condition: WriteCondition | None = None,
+        *,
+        tags: Tags = (),
     ) -> ObjectInfo:
         """PutObject. The object keeps the checksum the client sent, or S3's default CRC64NVME,
         computed in the same pass as the write; either is FULL_OBJECT.
@@ -281,6 +284,7 @@ class Store:
             checksum_algorithm=algorithm,
             checksum_type=upload_checksums.FULL_OBJECT,
             checksum=checksum,
+            tags=tags,
         )
         segment = Segment(written.blob, written.size, 1, etag, checksum)
         await self._commit_object(info, [segment], [written.blob], condition)
@@ -360,6 +364,13 @@ class Store:
             blobs = await tx.delete_object(bucket, key)
         self.blobs.delete(blobs)
 
+    async def put_object_tagging(self, bucket: str, key: str, tags: Tags) -> None:
+        """PutObjectTagging (and, with no tags, DeleteObjectTagging): replace the tag set; the
+        object's data, ETag and Last-Modified stay as they are."""
+        async with self.meta.write() as tx:
+            if not await tx.set_object_tags(bucket, key, tags):
+                await self._object(tx, bucket, key)  # NoSuchBucket or NoSuchKey
+
     async def delete_objects(self, bucket: str, keys: Sequence[str]) -> None:
         """DeleteObjects: delete every key (those that do not exist too, as S3) in one
         transaction, so the cost of a 1,000-key request is one commit, not 1,000."""
@@ -395,6 +406,7 @@ class Store:
         *,
         checksum_algorithm: str | None = None,
         checksum_type: str | None = None,
+        tags: Tags = (),
     ) -> Upload:
         """CreateMultipartUpload, with the x-amz-checksum-algorithm and x-amz-checksum-type the
         request named (None: absent)."""
@@ -410,6 +422,7 @@ class Store:
             meta=meta,
             checksum_algorithm=checksum_algorithm,
             checksum_type=checksum_type,
+            tags=tags,
         )
         async with self.meta.write() as tx:
             await self._bucket(tx, bucket)
@@ -568,6 +581,7 @@ class Store:
                 checksum_type=result.checksum_type,
                 checksum=result.checksum,
                 parts_count=len(segments),
+                tags=upload.tags,
             )
             if not await tx.claim_upload(upload_id, result):
                 raise S3Error("NoSuchUpload", UploadId=upload_id)

@@ -1,7 +1,7 @@
 """The S3 operations, by AWS operation name: parse, call the store, render; raise on error."""
 
 from server.context import Handler
-from server.handlers import bucket, cors, lifecycle, multipart, objects
+from server.handlers import bucket, cors, lifecycle, multipart, objects, tagging
 
 HANDLERS: dict[str, Handler] = {
     "ListBuckets": bucket.list_buckets,
@@ -22,6 +22,9 @@ HANDLERS: dict[str, Handler] = {
     "GetObject": objects.get_object,
     "HeadObject": objects.head_object,
     "DeleteObject": objects.delete_object,
+    "GetObjectTagging": tagging.get_object_tagging,
+    "PutObjectTagging": tagging.put_object_tagging,
+    "DeleteObjectTagging": tagging.delete_object_tagging,
     "CreateMultipartUpload": multipart.create_multipart_upload,
     "UploadPart": multipart.upload_part,
     "ListParts": multipart.list_parts,

@@ -19,6 +19,7 @@ from server.headers import (
     http_date,
     meta_from_headers,
     optional_upper,
+    tags_from_headers,
     write_condition,
 )
 from server.routing import virtual_bucket
@@ -38,6 +39,7 @@ async def create_multipart_upload(call: Call) -> web.StreamResponse:
         meta,
         checksum_algorithm=optional_upper(headers, "x-amz-checksum-algorithm"),
         checksum_type=optional_upper(headers, "x-amz-checksum-type"),
+        tags=tags_from_headers(headers),
     )
     response = xml_response(s3xml.initiate_multipart_upload(upload))
     response.headers.update(await _abort_headers(call, upload))

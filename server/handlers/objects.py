@@ -14,10 +14,12 @@ from server.headers import (
     meta_from_headers,
     object_headers,
     parse_range,
+    preconditions,
+    tags_from_headers,
     write_condition,
 )
 from server.routing import MAX_KEY_BYTES
-from storage import MAX_PUT_SIZE, ObjectInfo, S3Error, quote
+from storage import MAX_PUT_SIZE, ObjectInfo, Outcome, S3Error, evaluate_conditions, quote
 
 log = logging.getLogger("s3mpu")
 
@@ -25,6 +27,7 @@ log = logging.getLogger("s3mpu")
 async def put_object(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html"""
     meta = meta_from_headers(call.request.headers)
+    tags = tags_from_headers(call.request.headers)
     condition = write_condition(call.request.headers)
     incoming = body.request_body(
         call.request,
@@ -32,7 +35,7 @@ async def put_object(call: Call) -> web.StreamResponse:
         max_size=MAX_PUT_SIZE,
         idle_timeout=call.config.body_idle_timeout,
     )
-    info = await call.store.put_object(call.bucket, call.key, incoming, meta, condition)
+    info = await call.store.put_object(call.bucket, call.key, incoming, meta, condition, tags=tags)
     headers = {"ETag": quote(info.etag)}
     # The checksum the client sent, or S3's default CRC64NVME; always FULL_OBJECT.
     headers.update(checksum_headers(info.checksum_algorithm, info.checksum, info.checksum_type))
@@ -62,6 +65,24 @@ def _response_headers(call: Call, info: ObjectInfo, *, whole: bool) -> dict[str,
     return headers
 
 
+def _conditions(call: Call, info: ObjectInfo) -> web.Response | None:
+    """If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since on GetObject and
+    HeadObject: 412 PreconditionFailed, a 304 Not Modified answer, or None to go on.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
+    """
+    verdict = evaluate_conditions(
+        preconditions(call.request.headers), info.etag, info.last_modified
+    )
+    if verdict.outcome is Outcome.FAILED:
+        raise S3Error("PreconditionFailed", Condition=verdict.condition)
+    if verdict.outcome is Outcome.NOT_MODIFIED:
+        # A 304 carries the validators and caching headers a 200 would (RFC 9110 15.4.5).
+        full = object_headers(info)
+        kept = ("ETag", "Last-Modified", "Cache-Control", "Expires")
+        return web.Response(status=304, headers={h: full[h] for h in kept if h in full})
+    return None
+
+
 def _checksum_mode(call: Call) -> bool:
     """x-amz-checksum-mode: ENABLED asks for the object's checksum; any other value is refused."""
     mode = call.request.headers.get("x-amz-checksum-mode")
@@ -76,6 +97,9 @@ async def get_object(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html"""
     async with call.store.open_object(call.bucket, call.key) as reader:
         info = reader.info
+        not_modified = _conditions(call, info)
+        if not_modified is not None:
+            return not_modified
         wanted = parse_range(call.request.headers.get("Range"), info.size)
         start, end = wanted if wanted is not None else (0, info.size)
         headers = _response_headers(call, info, whole=(start, end) == (0, info.size))
@@ -107,6 +131,9 @@ async def get_object(call: Call) -> web.StreamResponse:
 async def head_object(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html"""
     info = await call.store.head_object(call.bucket, call.key)
+    not_modified = _conditions(call, info)
+    if not_modified is not None:
+        return not_modified
     response = web.Response(headers=_response_headers(call, info, whole=True))
     response.headers.update(await expiration_headers(call, info))
     # HEAD answers the length a GET would send, with no body.

@@ -2,8 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from server.headers import meta_from_headers, parse_range, write_condition
-from storage import S3Error, WriteCondition
+from server.headers import (
+    meta_from_headers,
+    parse_range,
+    preconditions,
+    tags_from_headers,
+    write_condition,
+)
+from storage import Preconditions, S3Error, WriteCondition
 
 
 @pytest.mark.parametrize(
@@ -84,3 +90,51 @@ def test_write_condition_if_none_match_etag_not_implemented() -> None:
     with pytest.raises(S3Error) as caught:
         write_condition({"If-None-Match": '"abc"'})
     assert caught.value.code == "NotImplemented"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("tag1=value1&tag2=value2", (("tag1", "value1"), ("tag2", "value2"))),
+        ("b=2&a=1", (("a", "1"), ("b", "2"))),
+        ("foo=bar&bar", (("bar", ""), ("foo", "bar"))),  # no "=": an empty value
+        ("k%20e+y=v%2Fw%3D", (("k e y", "v/w="),)),
+        ("caf%C3%A9=%E6%97%A5", (("café", "日"),)),
+        ("", ()),
+    ],
+)
+def test_tags_from_headers(header: str, expected: tuple[tuple[str, str], ...]) -> None:
+    assert tags_from_headers({"x-amz-tagging": header}) == expected
+
+
+def test_tags_from_headers_absent() -> None:
+    assert tags_from_headers({}) == ()
+
+
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [
+        ("TagSet=[{Key=string,Value=string}]", "InvalidArgument"),  # as AWS answered it
+        ("a=1&a=2", "InvalidArgument"),
+        ("k=%ff", "InvalidArgument"),
+        ("=v", "InvalidTag"),
+        ("TagSet%3D%5B%7BKey%3Dstring%7D%5D", "InvalidTag"),  # as AWS answered it
+        ("&".join(f"k{n}=v" for n in range(11)), "BadRequest"),
+        ("aws%3Akey=v", "InvalidTag"),
+    ],
+)
+def test_tags_from_headers_refused(header: str, code: str) -> None:
+    with pytest.raises(S3Error) as caught:
+        tags_from_headers({"x-amz-tagging": header})
+    assert caught.value.code == code
+
+
+def test_preconditions_plain_and_copy_source() -> None:
+    headers = {
+        "if-match": '"a"',
+        "if-modified-since": "Tue, 14 Nov 2023 22:13:20 GMT",
+        "x-amz-copy-source-if-none-match": '"b"',
+        "x-amz-copy-source-if-unmodified-since": "not a date",
+    }
+    assert preconditions(headers) == Preconditions(if_match='"a"', if_modified_since=1.7e9)
+    assert preconditions(headers, "x-amz-copy-source-") == Preconditions(if_none_match='"b"')

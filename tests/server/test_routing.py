@@ -29,6 +29,9 @@ TABLE = [
     ("GET", "/Bucket", "ListObjects", "Bucket", None),
     ("GET", "/Bucket?delimiter=/&marker=a&max-keys=2&prefix=p", "ListObjects", "Bucket", None),
     ("POST", "/Bucket?delete", "DeleteObjects", "Bucket", None),
+    ("GET", "/Bucket/example-object?tagging", "GetObjectTagging", "Bucket", "example-object"),
+    ("PUT", "/Bucket/object-key?tagging", "PutObjectTagging", "Bucket", "object-key"),
+    ("DELETE", "/Bucket/exampleobject?tagging", "DeleteObjectTagging", "Bucket", "exampleobject"),
     ("GET", "/Bucket?uploads&max-uploads=3", "ListMultipartUploads", "Bucket", None),
     ("PUT", "/Bucket/Key+", "PutObject", "Bucket", "Key+"),
     ("GET", "/Bucket/my-image.jpg", "GetObject", "Bucket", "my-image.jpg"),
@@ -93,7 +96,8 @@ def test_route_aws_examples(
 ERRORS = [
     ("PUT", "/", {}, "MethodNotAllowed"),
     ("GET", "/Bucket?acl", {}, "NotImplemented"),
-    ("GET", "/Bucket/key?tagging", {}, "NotImplemented"),
+    ("GET", "/Bucket?tagging", {}, "NotImplemented"),  # bucket tagging
+    ("POST", "/Bucket/key?tagging", {}, "MethodNotAllowed"),
     ("PUT", "/Bucket?versioning", {}, "NotImplemented"),
     ("GET", "/Bucket?list-type=3", {}, "InvalidArgument"),
     ("POST", "/Bucket?lifecycle", {}, "MethodNotAllowed"),

@@ -162,3 +162,52 @@ def test_parse_delete_objects_takes_1000_keys() -> None:
     assert len(s3xml.parse_delete_objects(b"<Delete>" + _objects(1000) + b"</Delete>").objects) == (
         1000
     )
+
+
+def test_tagging_matches_aws_example() -> None:
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html#API_GetObjectTagging_Examples
+    assert_same_xml(
+        s3xml.tagging((("tag1", "val1"), ("tag2", "val2"))),
+        """<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+          <TagSet>
+            <Tag><Key>tag1</Key><Value>val1</Value></Tag>
+            <Tag><Key>tag2</Key><Value>val2</Value></Tag>
+          </TagSet>
+        </Tagging>""",
+    )
+    assert_same_xml(
+        s3xml.tagging(()),
+        '<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet/></Tagging>',
+    )
+
+
+def test_parse_tagging_matches_aws_example() -> None:
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectTagging.html#API_PutObjectTagging_Examples
+    body = b"""<Tagging>
+      <TagSet>
+        <Tag><Key>tag1</Key><Value>val1</Value></Tag>
+        <Tag><Key>tag2</Key><Value>val2</Value></Tag>
+      </TagSet>
+    </Tagging>"""
+    assert s3xml.parse_tagging(body) == [("tag1", "val1"), ("tag2", "val2")]
+    namespaced = f'<Tagging xmlns="{s3xml.NS}"><TagSet><Tag><Key> k </Key><Value/></Tag>'
+    assert s3xml.parse_tagging((namespaced + "</TagSet></Tagging>").encode()) == [(" k ", "")]
+    assert s3xml.parse_tagging(b"<Tagging><TagSet/></Tagging>") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<Tagging/>",
+        b"<Tagging><TagSet/><TagSet/></Tagging>",
+        b"<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>",
+        b"<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>",
+        b"<Tagging><TagSet><Tag><Key>k</Key><Key>j</Key><Value/></Tag></TagSet></Tagging>",
+        b"<Tagging><TagSet><Other/></TagSet></Tagging>",
+        b"<TagSet><Tag><Key>k</Key><Value/></Tag></TagSet>",
+    ],
+)
+def test_parse_tagging_malformed(body: bytes) -> None:
+    with pytest.raises(S3Error) as caught:
+        s3xml.parse_tagging(body)
+    assert caught.value.code == "MalformedXML"
