@@ -73,8 +73,6 @@ def object_headers(info: ObjectInfo, *, checksum_mode: bool = False) -> dict[str
         "Content-Type": DEFAULT_CONTENT_TYPE,
     }
     headers.update(_stored(info.meta))
-    if info.parts_count is not None:
-        headers["x-amz-mp-parts-count"] = str(info.parts_count)
     if info.tags:
         headers["x-amz-tagging-count"] = str(len(info.tags))
     if checksum_mode:

@@ -23,7 +23,7 @@ MAX_KEY_BYTES = 1024
 # than misrouted to a plain Get/Put/Delete.
 _UNSUPPORTED_SUBRESOURCES = frozenset(
     {
-        "accelerate", "acl", "analytics", "attributes", "encryption", "intelligent-tiering",
+        "accelerate", "acl", "analytics", "encryption", "intelligent-tiering",
         "inventory", "legal-hold", "logging", "metadataConfiguration",
         "metrics", "notification", "object-lock", "ownershipControls", "policy", "policyStatus",
         "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
@@ -118,8 +118,8 @@ def route(
 
 
 def _bucket_endpoint(method: str, query: Mapping[str, str]) -> str:
-    if "tagging" in query:
-        raise S3Error("NotImplemented", "bucket tagging is not supported by s3mpu")
+    if "tagging" in query or "attributes" in query:
+        raise S3Error("NotImplemented", "bucket tagging and attributes are not supported")
     for subresource, endpoints in (("lifecycle", _LIFECYCLE), ("cors", _CORS)):
         if subresource in query:
             if method not in endpoints:
@@ -175,12 +175,10 @@ def _object_endpoint(method: str, query: Mapping[str, str], headers: Mapping[str
     if method == "GET":
         if upload_id:
             return "ListParts"
-        if "partNumber" in query:
-            raise S3Error("NotImplemented", "GetObject by partNumber is not supported yet")
+        if "attributes" in query:
+            return "GetObjectAttributes"
         return "GetObject"
     if method == "HEAD":
-        if "partNumber" in query:
-            raise S3Error("NotImplemented", "HeadObject by partNumber is not supported yet")
         return "HeadObject"
     if method == "DELETE":
         return "AbortMultipartUpload" if upload_id else "DeleteObject"

@@ -68,6 +68,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "InvalidPartOrder": ErrorSpec(
         400, "The list of parts was not in ascending order. Parts must be ordered by part number."
     ),
+    "InvalidPartNumber": ErrorSpec(416, "The requested partnumber is not satisfiable"),
     "InvalidRange": ErrorSpec(416, "The requested range is not satisfiable"),
     "InvalidRequest": ErrorSpec(400, "Invalid Request"),
     "InvalidTag": ErrorSpec(400, "Your request contains tag input that is not valid."),

@@ -339,6 +339,13 @@ class Store:
         async with self.meta.read() as tx:
             return (await self._object(tx, bucket, key))[0]
 
+    async def object_parts(self, bucket: str, key: str) -> tuple[ObjectInfo, list[Segment]]:
+        """The object and its parts (one segment for an object PutObject stored), for
+        HeadObject by partNumber and GetObjectAttributes; no data file is opened."""
+        async with self.meta.read() as tx:
+            info, object_id = await self._object(tx, bucket, key)
+            return info, await tx.get_segments(object_id)
+
     @asynccontextmanager
     async def open_object(self, bucket: str, key: str) -> AsyncIterator[ObjectReader]:
         """The object and its data, which stay readable until the block ends even if the object

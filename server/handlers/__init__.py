@@ -21,6 +21,7 @@ HANDLERS: dict[str, Handler] = {
     "PutObject": objects.put_object,
     "GetObject": objects.get_object,
     "HeadObject": objects.head_object,
+    "GetObjectAttributes": objects.get_object_attributes,
     "DeleteObject": objects.delete_object,
     "GetObjectTagging": tagging.get_object_tagging,
     "PutObjectTagging": tagging.put_object_tagging,

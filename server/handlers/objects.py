@@ -1,24 +1,28 @@
-"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects."""
+"""Object operations: PutObject, GetObject, HeadObject, GetObjectAttributes, DeleteObject,
+DeleteObjects."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from aiohttp import web
 
 from server import body, s3xml
-from server.context import Call, xml_response
+from server.context import MAX_INT32, Call, parse_int, xml_response
 from server.handlers.lifecycle import expiration_headers
+from server.handlers.multipart import MAX_PARTS
 from server.headers import (
     checksum_headers,
+    http_date,
     meta_from_headers,
     object_headers,
-    parse_range,
     preconditions,
     tags_from_headers,
     write_condition,
 )
 from server.routing import MAX_KEY_BYTES
+from server.slices import part_number, read_slice
 from storage import MAX_PUT_SIZE, ObjectInfo, Outcome, S3Error, evaluate_conditions, quote
 
 log = logging.getLogger("s3mpu")
@@ -100,13 +104,12 @@ async def get_object(call: Call) -> web.StreamResponse:
         not_modified = _conditions(call, info)
         if not_modified is not None:
             return not_modified
-        wanted = parse_range(call.request.headers.get("Range"), info.size)
-        start, end = wanted if wanted is not None else (0, info.size)
-        headers = _response_headers(call, info, whole=(start, end) == (0, info.size))
+        wanted = read_slice(info, reader.segments, call.request.query, call.request.headers)
+        start, end = wanted.start, wanted.end
+        headers = _response_headers(call, info, whole=wanted.whole(info.size))
+        headers.update(wanted.headers)
         headers.update(await expiration_headers(call, info))
-        response = web.StreamResponse(status=200 if wanted is None else 206, headers=headers)
-        if wanted is not None:
-            response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
+        response = web.StreamResponse(status=206 if wanted.partial else 200, headers=headers)
         response.content_length = end - start
         await response.prepare(call.request)
         try:
@@ -130,15 +133,64 @@ async def get_object(call: Call) -> web.StreamResponse:
 
 async def head_object(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html"""
-    info = await call.store.head_object(call.bucket, call.key)
+    query, headers = call.request.query, call.request.headers
+    if part_number(query, headers) is None:
+        info, segments = await call.store.head_object(call.bucket, call.key), None
+    else:
+        info, segments = await call.store.object_parts(call.bucket, call.key)
     not_modified = _conditions(call, info)
     if not_modified is not None:
         return not_modified
-    response = web.Response(headers=_response_headers(call, info, whole=True))
+    wanted = read_slice(info, segments, query, headers, honour_range=False)
+    response = web.Response(
+        status=206 if wanted.partial else 200,
+        headers=_response_headers(call, info, whole=wanted.whole(info.size)),
+    )
+    response.headers.update(wanted.headers)
     response.headers.update(await expiration_headers(call, info))
     # HEAD answers the length a GET would send, with no body.
-    response.headers["Content-Length"] = str(info.size)
+    response.headers["Content-Length"] = str(wanted.end - wanted.start)
     return response
+
+
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html#API_GetObjectAttributes_RequestSyntax
+OBJECT_ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
+
+
+async def get_object_attributes(call: Call) -> web.StreamResponse:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html"""
+    headers = call.request.headers
+    named = [a.strip() for a in headers.get("x-amz-object-attributes", "").split(",")]
+    named = [a for a in named if a]
+    if not named:
+        raise S3Error(
+            "InvalidRequest",
+            "The x-amz-object-attributes header specifying the attributes to be retrieved is "
+            "either missing or empty",
+        )
+    if any(a not in OBJECT_ATTRIBUTES for a in named):
+        raise S3Error("InvalidArgument", "Invalid attribute name specified.")
+    max_parts = _header_int(headers, "x-amz-max-parts", MAX_PARTS, high=MAX_PARTS)
+    marker = _header_int(headers, "x-amz-part-number-marker", 0)
+    info, segments = await call.store.object_parts(call.bucket, call.key)
+    body = s3xml.object_attributes(info, segments, named, max_parts=max_parts, marker=marker)
+    response = xml_response(body)
+    response.headers["Last-Modified"] = http_date(info.last_modified)
+    return response
+
+
+def _header_int(
+    headers: Mapping[str, str], name: str, default: int, *, high: int = MAX_INT32
+) -> int:
+    """An integer request header from 0 to 2147483647 (capped at ``high``), else
+    InvalidArgument."""
+    raw = headers.get(name)
+    if raw is None:
+        return default
+    value = parse_int(raw.strip())
+    if value is None or not 0 <= value <= MAX_INT32:
+        raise S3Error("InvalidArgument", ArgumentName=name, ArgumentValue=raw)
+    return min(value, high)
 
 
 async def delete_object(call: Call) -> web.StreamResponse:

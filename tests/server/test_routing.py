@@ -30,6 +30,9 @@ TABLE = [
     ("GET", "/Bucket?delimiter=/&marker=a&max-keys=2&prefix=p", "ListObjects", "Bucket", None),
     ("POST", "/Bucket?delete", "DeleteObjects", "Bucket", None),
     ("GET", "/Bucket/example-object?tagging", "GetObjectTagging", "Bucket", "example-object"),
+    ("GET", "/Bucket/Key?partNumber=2", "GetObject", "Bucket", "Key"),
+    ("HEAD", "/Bucket/Key?partNumber=2", "HeadObject", "Bucket", "Key"),
+    ("GET", "/Bucket/Key?attributes", "GetObjectAttributes", "Bucket", "Key"),
     ("PUT", "/Bucket/object-key?tagging", "PutObjectTagging", "Bucket", "object-key"),
     ("DELETE", "/Bucket/exampleobject?tagging", "DeleteObjectTagging", "Bucket", "exampleobject"),
     ("GET", "/Bucket?uploads&max-uploads=3", "ListMultipartUploads", "Bucket", None),
@@ -97,6 +100,7 @@ ERRORS = [
     ("PUT", "/", {}, "MethodNotAllowed"),
     ("GET", "/Bucket?acl", {}, "NotImplemented"),
     ("GET", "/Bucket?tagging", {}, "NotImplemented"),  # bucket tagging
+    ("GET", "/Bucket?attributes", {}, "NotImplemented"),
     ("POST", "/Bucket/key?tagging", {}, "MethodNotAllowed"),
     ("PUT", "/Bucket?versioning", {}, "NotImplemented"),
     ("GET", "/Bucket?list-type=3", {}, "InvalidArgument"),

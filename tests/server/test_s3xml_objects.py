@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from server import s3xml
-from storage import ObjectInfo, Page, S3Error
+from storage import ObjectInfo, Page, S3Error, Segment
 from tests.server.test_s3xml import OWNER, _ts, assert_same_xml
 
 NS = {"s3": s3xml.NS}
@@ -211,3 +211,48 @@ def test_parse_tagging_malformed(body: bytes) -> None:
     with pytest.raises(S3Error) as caught:
         s3xml.parse_tagging(body)
     assert caught.value.code == "MalformedXML"
+
+
+def test_object_attributes_matches_aws_response_syntax() -> None:
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html#API_GetObjectAttributes_ResponseSyntax
+    info = ObjectInfo(
+        "b", "k", 12, "e7d3b2a1f0c4d5e6f7a8b9c0d1e2f3a4-3", 0.0, {}, "CRC32", "COMPOSITE",
+        "AAAAAA==-3", parts_count=3,
+    )  # fmt: skip
+    segments = [
+        Segment("x", 5, 1, "a", "AAAAAQ=="),
+        Segment("y", 5, 2, "b", "AAAAAg=="),
+        Segment("z", 2, 3, "c", "AAAAAw=="),
+    ]
+    every = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
+    assert_same_xml(
+        s3xml.object_attributes(info, segments, every, max_parts=1, marker=1),
+        """<GetObjectAttributesResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+          <ETag>e7d3b2a1f0c4d5e6f7a8b9c0d1e2f3a4-3</ETag>
+          <Checksum><ChecksumCRC32>AAAAAA==-3</ChecksumCRC32><ChecksumType>COMPOSITE</ChecksumType>
+          </Checksum>
+          <ObjectParts>
+            <PartsCount>3</PartsCount>
+            <PartNumberMarker>1</PartNumberMarker>
+            <NextPartNumberMarker>2</NextPartNumberMarker>
+            <MaxParts>1</MaxParts>
+            <IsTruncated>true</IsTruncated>
+            <Part><PartNumber>2</PartNumber><Size>5</Size><ChecksumCRC32>AAAAAg==</ChecksumCRC32>
+            </Part>
+          </ObjectParts>
+          <StorageClass>STANDARD</StorageClass>
+          <ObjectSize>12</ObjectSize>
+        </GetObjectAttributesResponse>""",
+    )
+
+
+def test_object_attributes_only_what_is_asked_and_no_parts_for_plain_objects() -> None:
+    info = ObjectInfo("b", "k", 3, "abc", 0.0, {})
+    segments = [Segment("x", 3, 1, "abc", None)]
+    wanted = ["ObjectParts", "ObjectSize"]
+    body = s3xml.object_attributes(info, segments, wanted, max_parts=1000, marker=0)
+    assert_same_xml(
+        body,
+        """<GetObjectAttributesResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+          <ObjectSize>3</ObjectSize></GetObjectAttributesResponse>""",
+    )
