@@ -128,3 +128,20 @@ def test_secrets_never_logged(keyed_server: Server) -> None:
     log = keyed_server.log()
     for secret in ("reader-secret-0123456789", "photos-secret-0123456789", "wrong-secret"):
         assert secret not in log
+
+
+def test_bucket_scoped_key_cannot_copy_from_another_bucket(keyed_server: Server) -> None:
+    photos = _client(keyed_server, "photos", "photos-secret-0123456789")
+    _denied(photos.copy_object, Bucket="photos", Key="stolen", CopySource="private/existing")
+    upload_id = photos.create_multipart_upload(Bucket="photos", Key="stolen")["UploadId"]
+    _denied(
+        photos.upload_part_copy, Bucket="photos", Key="stolen", UploadId=upload_id,
+        PartNumber=1, CopySource="private/existing",
+    )  # fmt: skip
+    photos.copy_object(Bucket="photos", Key="copy", CopySource="photos/existing")
+    assert photos.get_object(Bucket="photos", Key="copy")["Body"].read() == b"existing bytes"
+
+
+def test_read_only_key_cannot_copy(keyed_server: Server) -> None:
+    reader = _client(keyed_server, "reader", "reader-secret-0123456789")
+    _denied(reader.copy_object, Bucket="photos", Key="copy2", CopySource="photos/existing")

@@ -166,12 +166,8 @@ def _object_endpoint(method: str, query: Mapping[str, str], headers: Mapping[str
         if "partNumber" in query or upload_id:
             if not ("partNumber" in query and upload_id):
                 raise S3Error("InvalidRequest", "UploadPart needs both partNumber and uploadId")
-            if "x-amz-copy-source" in headers:
-                raise S3Error("NotImplemented", "UploadPartCopy is not supported yet")
-            return "UploadPart"
-        if "x-amz-copy-source" in headers:
-            raise S3Error("NotImplemented", "CopyObject is not supported yet")
-        return "PutObject"
+            return "UploadPartCopy" if "x-amz-copy-source" in headers else "UploadPart"
+        return "CopyObject" if "x-amz-copy-source" in headers else "PutObject"
     if method == "GET":
         if upload_id:
             return "ListParts"

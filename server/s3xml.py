@@ -33,6 +33,7 @@ from storage import (
     Segment,
     Tags,
     Upload,
+    UploadedPart,
     new_rule_id,
 )
 from storage import quote as quote_etag
@@ -701,4 +702,26 @@ def object_attributes(
         _text(root, "StorageClass", "STANDARD")
     if "ObjectSize" in asked:
         _text(root, "ObjectSize", info.size)
+    return _serialize(root)
+
+
+# Copies
+
+
+def copy_object_result(info: ObjectInfo) -> bytes:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html#API_CopyObject_ResponseSyntax"""
+    root = _root("CopyObjectResult")
+    _text(root, "ETag", quote_etag(info.etag))
+    _text(root, "LastModified", iso8601(info.last_modified))
+    _checksum(root, info.checksum_algorithm, info.checksum)
+    _optional(root, "ChecksumType", info.checksum_type)
+    return _serialize(root)
+
+
+def copy_part_result(uploaded: UploadedPart) -> bytes:
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html#API_UploadPartCopy_ResponseSyntax"""
+    root = _root("CopyPartResult")
+    _text(root, "ETag", quote_etag(uploaded.part.etag))
+    _text(root, "LastModified", iso8601(uploaded.part.last_modified))
+    _checksum(root, uploaded.checksum_algorithm, uploaded.checksum)
     return _serialize(root)

@@ -14,6 +14,7 @@ from storage.conditions import (
     parse_http_date,
 )
 from storage.conditions import evaluate as evaluate_conditions
+from storage.copying import COPY_RANGE_HEADER, CopySource
 from storage.cors import Rule as CorsRule
 from storage.cors import first_match as cors_first_match
 from storage.errors import CATALOGUE, ErrorSpec, S3Error
@@ -53,6 +54,7 @@ from storage.tagging import validate as validate_tags
 __all__ = [
     "CATALOGUE",
     "CHECKSUM_ALGORITHMS",
+    "COPY_RANGE_HEADER",
     "DEFAULT_MIN_PART_SIZE",
     "LIFECYCLE_DAY_SECONDS",
     "MAX_KEYS",
@@ -64,6 +66,7 @@ __all__ = [
     "Bucket",
     "CompleteResult",
     "CompletedPart",
+    "CopySource",
     "CorsRule",
     "DataDirLocked",
     "Digests",

@@ -20,6 +20,7 @@ from storage import cors, lifecycle, listing, upload_checksums
 from storage.blobs import BlobStore, WrittenBlob
 from storage.checksums import DEFAULT_ALGORITHM, b64
 from storage.conditions import WriteCondition
+from storage.copying import CopySource
 from storage.errors import S3Error
 from storage.etag import multipart_etag, normalize
 from storage.listing import After, AtLeast, Position
@@ -29,6 +30,8 @@ from storage.models import (
     DEFAULT_MIN_PART_SIZE,
     MAX_OBJECT_SIZE,
     MAX_PART_NUMBER,
+    MAX_PART_SIZE,
+    MAX_PUT_SIZE,
     MIN_PART_NUMBER,
     Bucket,
     CompletedPart,
@@ -272,21 +275,7 @@ class Store:
                 self._check_condition(condition, await tx.get_object(bucket, key), key)
         algorithm = body.checksum_algorithm or DEFAULT_ALGORITHM
         written = await self._write(body, algorithm)
-        etag = written.digests["MD5"].hex()
-        checksum = b64(written.digests[algorithm])
-        info = ObjectInfo(
-            bucket=bucket,
-            key=key,
-            size=written.size,
-            etag=etag,
-            last_modified=time.time(),
-            meta=meta,
-            checksum_algorithm=algorithm,
-            checksum_type=upload_checksums.FULL_OBJECT,
-            checksum=checksum,
-            tags=tags,
-        )
-        segment = Segment(written.blob, written.size, 1, etag, checksum)
+        info, segment = self._single_part(bucket, key, written, algorithm, meta, tags)
         await self._commit_object(info, [segment], [written.blob], condition)
         return info
 
@@ -304,6 +293,28 @@ class Store:
             raise S3Error("NoSuchKey", Key=key)
         if failed is not None:
             raise S3Error(code or failed)
+
+    @staticmethod
+    def _single_part(
+        bucket: str, key: str, written: WrittenBlob, algorithm: str, meta: Meta, tags: Tags
+    ) -> tuple[ObjectInfo, Segment]:
+        """The object one written data file makes (PutObject, CopyObject): its ETag is the
+        MD5 of its bytes, its checksum FULL_OBJECT of ``algorithm``."""
+        etag = written.digests["MD5"].hex()
+        checksum = b64(written.digests[algorithm])
+        info = ObjectInfo(
+            bucket=bucket,
+            key=key,
+            size=written.size,
+            etag=etag,
+            last_modified=time.time(),
+            meta=meta,
+            checksum_algorithm=algorithm,
+            checksum_type=upload_checksums.FULL_OBJECT,
+            checksum=checksum,
+            tags=tags,
+        )
+        return info, Segment(written.blob, written.size, 1, etag, checksum)
 
     async def _write(self, body: IncomingBody, algorithm: str) -> WrittenBlob:
         """Stream ``body`` to a file, computing ``algorithm``'s digest as well."""
@@ -448,9 +459,8 @@ class Store:
         async with self.meta.read() as tx:
             return await self._open_upload(tx, bucket, key, upload_id)
 
-    async def upload_part(
-        self, bucket: str, key: str, upload_id: str, part_number: int, body: IncomingBody
-    ) -> UploadedPart:
+    @staticmethod
+    def _check_part_number(part_number: int) -> None:
         if not MIN_PART_NUMBER <= part_number <= MAX_PART_NUMBER:
             raise S3Error(
                 "InvalidArgument",
@@ -458,6 +468,70 @@ class Store:
                 ArgumentName="partNumber",
                 ArgumentValue=part_number,
             )
+
+    async def upload_part_copy(
+        self, bucket: str, key: str, upload_id: str, part_number: int, source: CopySource
+    ) -> UploadedPart:
+        """UploadPartCopy: the source's bytes (or its range) stream from its data files through
+        UploadPart's write path; the source stays readable for the copy's duration even if it
+        is replaced or deleted meanwhile. A part of an upload with a checksum algorithm gets
+        that checksum, computed while copying."""
+        self._check_part_number(part_number)
+        upload = await self.get_upload(bucket, key, upload_id)
+        async with self.open_object(source.bucket, source.key) as reader:
+            start, end = source.byte_range(reader.info)
+            body = IncomingBody(
+                chunks=reader.read(start, end),
+                max_size=MAX_PART_SIZE,
+                checksum_algorithm=upload.checksum_algorithm,
+            )
+            return await self.upload_part(bucket, key, upload_id, part_number, body)
+
+    async def copy_object(
+        self,
+        bucket: str,
+        key: str,
+        source: CopySource,
+        *,
+        meta: Meta | None,
+        tags: Tags | None,
+        checksum_algorithm: str | None = None,
+    ) -> ObjectInfo:
+        """CopyObject: a new single-part object with the source's bytes, streamed through
+        PutObject's write path. ``meta`` and ``tags`` None keep the source's (the COPY
+        directives). The copy keeps the source's checksum algorithm unless another is named
+        (S3's default CRC64NVME for a source without one); its checksum is computed while
+        copying, of the whole object. Copying an object onto itself without new metadata is
+        InvalidRequest, as on AWS."""
+        await self.head_bucket(bucket)
+        async with self.open_object(source.bucket, source.key) as reader:
+            src = reader.info
+            if source.same_object(bucket, key) and meta is None:
+                raise S3Error(
+                    "InvalidRequest",
+                    "This copy request is illegal because it is trying to copy an object to "
+                    "itself without changing the object's metadata, storage class, website "
+                    "redirect location or encryption attributes.",
+                )
+            start, end = source.byte_range(src)
+            algorithm = checksum_algorithm or src.checksum_algorithm or DEFAULT_ALGORITHM
+            body = IncomingBody(chunks=reader.read(start, end), max_size=MAX_PUT_SIZE)
+            written = await self._write(body, algorithm)
+        info, segment = self._single_part(
+            bucket,
+            key,
+            written,
+            algorithm,
+            src.meta if meta is None else meta,
+            src.tags if tags is None else tags,
+        )
+        await self._commit_object(info, [segment], [written.blob])
+        return info
+
+    async def upload_part(
+        self, bucket: str, key: str, upload_id: str, part_number: int, body: IncomingBody
+    ) -> UploadedPart:
+        self._check_part_number(part_number)
         upload = await self.get_upload(bucket, key, upload_id)
         algorithm = upload_checksums.part_algorithm(upload, body.checksum_algorithm)
         written = await self._write(body, algorithm)

@@ -1,7 +1,7 @@
 """The S3 operations, by AWS operation name: parse, call the store, render; raise on error."""
 
 from server.context import Handler
-from server.handlers import bucket, cors, lifecycle, multipart, objects, tagging
+from server.handlers import bucket, copy, cors, lifecycle, multipart, objects, tagging
 
 HANDLERS: dict[str, Handler] = {
     "ListBuckets": bucket.list_buckets,
@@ -23,6 +23,8 @@ HANDLERS: dict[str, Handler] = {
     "HeadObject": objects.head_object,
     "GetObjectAttributes": objects.get_object_attributes,
     "DeleteObject": objects.delete_object,
+    "CopyObject": copy.copy_object,
+    "UploadPartCopy": copy.upload_part_copy,
     "GetObjectTagging": tagging.get_object_tagging,
     "PutObjectTagging": tagging.put_object_tagging,
     "DeleteObjectTagging": tagging.delete_object_tagging,

@@ -112,8 +112,7 @@ ERRORS = [
     ("PATCH", "/Bucket/key", {}, "MethodNotAllowed"),
     ("PUT", "/Bucket/key?uploadId=x", {}, "InvalidRequest"),
     ("PUT", "/Bucket/key?partNumber=1", {}, "InvalidRequest"),
-    ("PUT", "/Bucket/key?partNumber=1&uploadId=x", {"x-amz-copy-source": "/b/k"}, "NotImplemented"),
-    ("PUT", "/Bucket/key", {"x-amz-copy-source": "/b/k"}, "NotImplemented"),
+    ("PUT", "/Bucket/key?partNumber=1", {"x-amz-copy-source": "/b/k"}, "InvalidRequest"),
     ("GET", "/Bucket/%ff%fe", {}, "InvalidURI"),
     ("GET", "/Bucket/" + "k" * 1025, {}, "KeyTooLongError"),
 ]
@@ -168,3 +167,16 @@ def test_route_virtual_hosted_key_too_long() -> None:
     with pytest.raises(S3Error) as caught:
         route("GET", "/" + "k" * 1025, {}, {"Host": "b.s3.test"}, domain="s3.test")
     assert caught.value.code == "KeyTooLongError"
+
+
+@pytest.mark.parametrize(
+    ("url", "endpoint"),
+    [
+        ("/Bucket/my-second-image.jpg", "CopyObject"),
+        ("/Bucket/newobject?partNumber=2&uploadId=VCVsb2FkIElEIGZvciBlbZZp", "UploadPartCopy"),
+    ],
+)
+def test_route_copies_by_their_header(url: str, endpoint: str) -> None:
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html#API_CopyObject_Examples
+    headers = {"x-amz-copy-source": "/bucket/my-image.jpg"}
+    assert _route("PUT", url, headers).endpoint == endpoint

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from server import s3xml
-from storage import ObjectInfo, Page, S3Error, Segment
+from storage import ObjectInfo, Page, Part, S3Error, Segment, UploadedPart
 from tests.server.test_s3xml import OWNER, _ts, assert_same_xml
 
 NS = {"s3": s3xml.NS}
@@ -256,3 +256,34 @@ def test_object_attributes_only_what_is_asked_and_no_parts_for_plain_objects() -
         """<GetObjectAttributesResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
           <ObjectSize>3</ObjectSize></GetObjectAttributesResponse>""",
     )
+
+
+def test_copy_object_result_matches_aws_example() -> None:
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html#API_CopyObject_Examples
+    info = ObjectInfo("b", "k", 1, "9b2cf535f27731c974343645a3985328",
+                      _ts("2009-10-28T22:32:00.000Z"), {})  # fmt: skip
+    assert_same_xml(
+        s3xml.copy_object_result(info),
+        """<CopyObjectResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+          <ETag>"9b2cf535f27731c974343645a3985328"</ETag>
+          <LastModified>2009-10-28T22:32:00.000Z</LastModified>
+        </CopyObjectResult>""",
+    )
+    with_checksum = ObjectInfo("b", "k", 1, "00", 0.0, {}, "CRC32", "FULL_OBJECT", "AAAAAA==")
+    root = ET.fromstring(s3xml.copy_object_result(with_checksum))
+    assert root.findtext("s3:ChecksumCRC32", namespaces=NS) == "AAAAAA=="
+    assert root.findtext("s3:ChecksumType", namespaces=NS) == "FULL_OBJECT"
+
+
+def test_copy_part_result_matches_aws_example() -> None:
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html#API_UploadPartCopy_Examples
+    part = Part(1, 5, "b20b9b3b3a8a2a1bd8ce5a23b4b5ae07", _ts("2009-10-28T22:32:00.000Z"))
+    assert_same_xml(
+        s3xml.copy_part_result(UploadedPart(part)),
+        """<CopyPartResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+          <ETag>"b20b9b3b3a8a2a1bd8ce5a23b4b5ae07"</ETag>
+          <LastModified>2009-10-28T22:32:00.000Z</LastModified>
+        </CopyPartResult>""",
+    )
+    root = ET.fromstring(s3xml.copy_part_result(UploadedPart(part, "SHA256", "c2hh")))
+    assert root.findtext("s3:ChecksumSHA256", namespaces=NS) == "c2hh"

@@ -3,13 +3,14 @@ objects and uploads their tags."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from storage import CompletedPart, S3Error, Store
+from storage import CompletedPart, CopySource, S3Error, Store
 from tests.storage.test_store import MIN, blob_files, body
 
 
@@ -98,3 +99,61 @@ async def test_old_database_gets_the_tags_columns(tmp_path: Path) -> None:
         assert (await opened.get_upload("b", "new", upload.upload_id)).tags == TAGS
     finally:
         await opened.close()
+
+
+async def read_all(store: Store, key: str) -> bytes:
+    async with store.open_object("b", key) as reader:
+        return b"".join([c async for c in reader.read()])
+
+
+async def test_copy_object_streams_a_new_object(store: Store, tmp_path: Path) -> None:
+    await store.put_object("b", "src", body(b"abc", b"def"), {"x-amz-meta-a": "1"}, tags=TAGS)
+    copied = await store.copy_object("b", "dst", CopySource("b", "src"), meta=None, tags=None)
+    assert copied.etag == hashlib.md5(b"abcdef").hexdigest()
+    assert (copied.meta, copied.tags) == ({"x-amz-meta-a": "1"}, TAGS)
+    # A copy has data files of its own: replacing the source leaves it whole.
+    await store.put_object("b", "src", body(b"new"), {})
+    assert await read_all(store, "dst") == b"abcdef"
+    assert len(blob_files(tmp_path)) == 2
+    replaced = await store.copy_object("b", "dst", CopySource("b", "src"), meta={}, tags=())
+    assert (replaced.meta, replaced.tags) == ({}, ())
+
+
+async def test_copy_object_of_a_multipart_source_is_one_part(store: Store) -> None:
+    upload = await store.create_multipart_upload("b", "mp", {})
+    etags = []
+    for number, data in ((1, b"x" * MIN), (2, b"y")):
+        etags.append(await store.upload_part("b", "mp", upload.upload_id, number, body(data)))
+    await store.complete_multipart_upload(
+        "b",
+        "mp",
+        upload.upload_id,
+        [CompletedPart(n + 1, p.part.etag) for n, p in enumerate(etags)],
+    )
+    copied = await store.copy_object("b", "copy", CopySource("b", "mp"), meta=None, tags=None)
+    assert copied.parts_count is None
+    assert copied.etag == hashlib.md5(b"x" * MIN + b"y").hexdigest()
+    assert (copied.checksum_algorithm, copied.checksum_type) == ("CRC64NVME", "FULL_OBJECT")
+
+
+async def test_copy_object_onto_itself_needs_new_metadata(store: Store) -> None:
+    await store.put_object("b", "k", body(b"v"), {})
+    with pytest.raises(S3Error) as caught:
+        await store.copy_object("b", "k", CopySource("b", "k"), meta=None, tags=None)
+    assert caught.value.code == "InvalidRequest"
+    await store.copy_object("b", "k", CopySource("b", "k"), meta={"x-amz-meta-n": "1"}, tags=None)
+    assert dict((await store.head_object("b", "k")).meta) == {"x-amz-meta-n": "1"}
+    assert await read_all(store, "k") == b"v"
+
+
+async def test_upload_part_copy_range(store: Store) -> None:
+    await store.put_object("b", "src", body(b"0123456789"), {})
+    upload = await store.create_multipart_upload("b", "dst", {})
+    source = CopySource("b", "src", first_last=(2, 5), range_header="bytes=2-5")
+    part = await store.upload_part_copy("b", "dst", upload.upload_id, 1, source)
+    assert (part.part.size, part.part.etag) == (4, hashlib.md5(b"2345").hexdigest())
+    with pytest.raises(S3Error) as caught:
+        await store.upload_part_copy(
+            "b", "dst", upload.upload_id, 2, CopySource("b", "src", first_last=(2, 10))
+        )
+    assert caught.value.code == "InvalidArgument"
