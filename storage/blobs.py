@@ -52,11 +52,19 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _write_all(fh: BinaryIO, data: memoryview) -> None:
+    """Write every byte of ``data``. An unbuffered write may write less than asked: a disk
+    that fills up takes what fits and fails only on the next call, so one unchecked write
+    would leave a file shorter than the size and digests recorded for it."""
+    while data:
+        data = data[fh.write(data) :]
+
+
 def _write_and_hash(fh: BinaryIO, data: bytes | bytearray, hashers: Iterable[Hasher]) -> None:
     view = memoryview(data)
     for hasher in hashers:
         hasher.update(view)
-    fh.write(view)
+    _write_all(fh, view)
 
 
 class BlobStore:
