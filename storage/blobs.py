@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import logging
 import os
 import secrets
 from collections import Counter
@@ -27,10 +29,14 @@ from storage.checksums import Hasher, new_hasher
 from storage.errors import S3Error
 from storage.models import Digests, IncomingBody
 
+log = logging.getLogger("s3mpu")
+
 # Writes are batched into buffers of this size before they go to a worker thread: large enough
 # that the thread hop is noise, small enough to bound memory per upload.
 WRITE_BUFFER = 1024 * 1024
 READ_BUFFER = 1024 * 1024
+# Write errors that mean "no room": answered as XMinioStorageFull, not as an internal error.
+FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,18 @@ def _write_and_hash(fh: BinaryIO, data: bytes | bytearray, hashers: Iterable[Has
     _write_all(fh, view)
 
 
+async def _settle(write: asyncio.Future[None] | None) -> None:
+    """Wait until a worker thread's write has ended, even if this task is being cancelled: its
+    file must not be closed (and its descriptor reused) while the thread still writes to it."""
+    if write is None:
+        return
+    while not write.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([write])
+    if not write.cancelled():
+        write.exception()  # retrieved: the error that matters is already on its way up
+
+
 class BlobStore:
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root
@@ -98,31 +116,41 @@ class BlobStore:
         leftover: Path | None = tmp  # what to remove if this fails
         try:
             with tmp.open("wb", buffering=0) as fh:
+                # The write (or fsync) running in a worker thread, if any. Awaited through
+                # shield, so a cancelled request cannot cancel it under the thread, and settled
+                # before the file is closed.
                 pending: asyncio.Future[None] | None = None
-                buffer = bytearray()
-                async for chunk in body.chunks:
-                    size += len(chunk)
-                    if size > body.max_size:
-                        raise S3Error(
-                            "EntityTooLarge", ProposedSize=size, MaxSizeAllowed=body.max_size
-                        )
-                    buffer += chunk
-                    if len(buffer) >= WRITE_BUFFER:
-                        # Hash and write this buffer in a thread while the next one is received.
-                        if pending is not None:
-                            await pending
-                        data, buffer = buffer, bytearray()
+                try:
+                    buffer = bytearray()
+                    async for chunk in body.chunks:
+                        size += len(chunk)
+                        if size > body.max_size:
+                            raise S3Error(
+                                "EntityTooLarge", ProposedSize=size, MaxSizeAllowed=body.max_size
+                            )
+                        buffer += chunk
+                        if len(buffer) >= WRITE_BUFFER:
+                            # Hash and write this buffer in a thread while the next is received.
+                            if pending is not None:
+                                await asyncio.shield(pending)
+                            data, buffer = buffer, bytearray()
+                            pending = loop.run_in_executor(
+                                None, _write_and_hash, fh, data, hashers.values()
+                            )
+                    if pending is not None:
+                        await asyncio.shield(pending)
+                    if buffer:
                         pending = loop.run_in_executor(
-                            None, _write_and_hash, fh, data, hashers.values()
+                            None, _write_and_hash, fh, buffer, hashers.values()
                         )
-                if pending is not None:
-                    await pending
-                if buffer:
-                    await loop.run_in_executor(None, _write_and_hash, fh, buffer, hashers.values())
-                digests = {name: hasher.digest() for name, hasher in hashers.items()}
-                body.verify(digests)
-                if self.fsync:
-                    await loop.run_in_executor(None, os.fsync, fh.fileno())
+                        await asyncio.shield(pending)
+                    digests = {name: hasher.digest() for name, hasher in hashers.items()}
+                    body.verify(digests)
+                    if self.fsync:
+                        pending = loop.run_in_executor(None, os.fsync, fh.fileno())
+                        await asyncio.shield(pending)
+                finally:
+                    await _settle(pending)
             blob = _new_id()
             final = self.path(blob)
             final.parent.mkdir(exist_ok=True)
@@ -134,6 +162,10 @@ class BlobStore:
                 await loop.run_in_executor(None, _fsync_dir, final.parent)
             leftover = None
             return WrittenBlob(blob, size, digests)
+        except OSError as exc:
+            if exc.errno in FULL:
+                raise S3Error("XMinioStorageFull") from exc
+            raise
         finally:
             if leftover is not None:
                 leftover.unlink(missing_ok=True)
@@ -144,7 +176,16 @@ class BlobStore:
             if self._leases[blob]:
                 self._doomed.add(blob)
             else:
-                self.path(blob).unlink(missing_ok=True)
+                self._remove(blob)
+
+    def _remove(self, blob: str) -> None:
+        # The commit that dropped the file's rows has happened (or the write that made it has
+        # failed with its own error): a file that cannot be removed now is an orphan for the
+        # startup sweep, not a reason to fail the request.
+        try:
+            self.path(blob).unlink(missing_ok=True)
+        except OSError:
+            log.warning("could not remove %s; the next start will", self.path(blob), exc_info=True)
 
     @contextlib.contextmanager
     def lease(self, blobs: Iterable[str]) -> Iterator[None]:
@@ -160,7 +201,7 @@ class BlobStore:
                     del self._leases[blob]
                     if blob in self._doomed:
                         self._doomed.discard(blob)
-                        self.path(blob).unlink(missing_ok=True)
+                        self._remove(blob)
 
     async def read(self, blob: str, start: int, length: int) -> AsyncIterator[bytes]:
         """Yield ``length`` bytes of ``blob`` from ``start``, reading in a worker thread."""

@@ -127,6 +127,14 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "XAmzContentSHA256Mismatch": ErrorSpec(
         400, "The provided 'x-amz-content-sha256' header does not match what was computed."
     ),
+    # Not an AWS code: AWS never runs out of room. MinIO's name and status for a full disk, which
+    # clients and tools already recognise; 507 is not retried by the AWS SDKs, so a client
+    # learns at once rather than after a round of backoff. Nothing partial is stored.
+    "XMinioStorageFull": ErrorSpec(
+        507,
+        "The server's storage is full. Delete objects or abort incomplete multipart uploads to "
+        "make room.",
+    ),
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import aiosqlite
 
 from storage import cors, lifecycle
+from storage.errors import S3Error
 from storage.listing import After, AtLeast, Position, prefix_end
 from storage.models import (
     Bucket,
@@ -33,6 +35,9 @@ from storage.models import (
 
 # The database's file name in the data dir.
 METADATA_FILE = "meta.sqlite3"
+# SQLite's primary result code for "database or disk is full".
+# https://www.sqlite.org/rescode.html#full
+SQLITE_FULL = 13
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
@@ -506,15 +511,25 @@ class Metadata:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
-        """A write transaction: committed when the block ends, rolled back if it raises."""
+        """A write transaction: committed when the block ends, rolled back if it raises. A
+        full disk is XMinioStorageFull, as when a data file cannot be written."""
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield Tx(self._writer)
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Tx(self._writer)
+                    await self._writer.execute("COMMIT")
+                except BaseException:
+                    # After some errors (a full disk among them) SQLite has already rolled the
+                    # transaction back, and a second ROLLBACK would fail and hide the first error.
+                    # https://www.sqlite.org/lang_transaction.html#response_to_errors_within_a_transaction
+                    if self._writer.in_transaction:
+                        await self._writer.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                if exc.sqlite_errorcode & 0xFF == SQLITE_FULL:
+                    raise S3Error("XMinioStorageFull") from exc
                 raise
-            await self._writer.execute("COMMIT")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:

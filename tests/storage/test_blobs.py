@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import io
 import os
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import BinaryIO
 
+import pytest
+
+from storage import CompletedPart, IncomingBody, S3Error, Store, blobs
 from storage.blobs import _write_all
+from tests.storage.test_store import MIN, blob_files, body, read_all, tmp_files
 
 
 class ShortWriter(io.RawIOBase):
@@ -32,3 +43,144 @@ def test_write_all_finishes_short_writes() -> None:
     _write_all(fh, memoryview(data))  # type: ignore[arg-type]
     assert bytes(fh.data) == data
     assert fh.calls == 4
+
+
+# A full disk, injected where bytes meet the file: after ``room`` bytes every write fails with
+# ENOSPC, having first written what fits (as a real filling disk does).
+def fill_up_after(monkeypatch: pytest.MonkeyPatch, room: int) -> None:
+    written = 0
+
+    def write_all(fh: BinaryIO, data: memoryview) -> None:
+        nonlocal written
+        fits = max(0, min(len(data), room - written))
+        fh.write(data[:fits])
+        written += fits
+        if fits < len(data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(blobs, "_write_all", write_all)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path, min_part_size=MIN)
+    await opened.create_bucket("b")
+    await opened.put_object("b", "kept", body(b"kept bytes"), {})
+    yield opened
+    await opened.close()
+
+
+def data_files(root: Path) -> list[Path]:
+    return blob_files(root) + tmp_files(root)
+
+
+@pytest.mark.parametrize("room", [0, 1000, 2_500_000])
+async def test_put_object_disk_full_is_storage_full_and_leaves_nothing(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, room: int
+) -> None:
+    before = data_files(tmp_path)
+    fill_up_after(monkeypatch, room)
+    with pytest.raises(S3Error) as caught:
+        # Four write buffers: the failure lands while later ones are still being received.
+        await store.put_object("b", "big", body(*[os.urandom(1 << 20)] * 4), {})
+    assert (caught.value.code, caught.value.status) == ("XMinioStorageFull", 507)
+    assert data_files(tmp_path) == before
+    monkeypatch.undo()
+    # The store goes on: existing data reads, a new write succeeds.
+    assert await read_all(store, "kept") == b"kept bytes"
+    await store.put_object("b", "small", body(b"fits now"), {})
+    assert await read_all(store, "small") == b"fits now"
+
+
+async def test_upload_part_disk_full_keeps_the_upload_and_its_parts(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload = await store.create_multipart_upload("b", "k", {})
+    first = await store.upload_part("b", "k", upload.upload_id, 1, body(b"part one"))
+    before = data_files(tmp_path)
+    fill_up_after(monkeypatch, 10)
+    for number in (1, 2):
+        with pytest.raises(S3Error) as caught:
+            await store.upload_part("b", "k", upload.upload_id, number, body(b"x" * 100))
+        assert caught.value.code == "XMinioStorageFull"
+    assert data_files(tmp_path) == before
+    monkeypatch.undo()
+    _, parts, _ = await store.list_parts("b", "k", upload.upload_id, max_parts=10, after=0)
+    assert [(p.part_number, p.etag) for p in parts] == [(1, first.part.etag)]
+    second = await store.upload_part("b", "k", upload.upload_id, 2, body(b"part two"))
+    listed = [CompletedPart(1, first.part.etag), CompletedPart(2, second.part.etag)]
+    await store.complete_multipart_upload("b", "k", upload.upload_id, listed)
+    assert await read_all(store, "k") == b"part onepart two"
+
+
+async def test_other_write_errors_leave_nothing(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(fh: BinaryIO, data: memoryview) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    before = data_files(tmp_path)
+    monkeypatch.setattr(blobs, "_write_all", broken)
+    with pytest.raises(OSError, match="Input/output"):
+        await store.put_object("b", "k", body(b"doomed"), {})
+    assert data_files(tmp_path) == before
+
+
+async def until_it_fails(call: Callable[[int], Awaitable[object]]) -> None:
+    for n in range(100):  # until a commit needs a new page
+        await call(n)
+
+
+async def test_database_full_is_storage_full_and_leaves_nothing(store: Store) -> None:
+    upload = await store.create_multipart_upload("b", "k", {})
+    # SQLite's own cap on the database's size fails a commit with the SQLITE_FULL a full disk
+    # gives. (The writer connection is the one that needs it.)
+    writer = store.meta._writer
+    async with writer.execute("PRAGMA page_count") as cursor:
+        (pages,) = await cursor.fetchone()  # type: ignore[misc]
+    await writer.execute(f"PRAGMA max_page_count = {pages}")
+    calls = [
+        lambda n: store.put_object("b", f"new-{n}", body(os.urandom(50)), {"m": "x" * 500}),
+        lambda n: store.upload_part("b", "k", upload.upload_id, n + 1, body(os.urandom(50))),
+        lambda n: store.create_multipart_upload("b", f"another-{n}", {"m": "x" * 500}),
+    ]
+    for call in calls:
+        with pytest.raises(S3Error) as caught:
+            await until_it_fails(call)
+        assert caught.value.code == "XMinioStorageFull"
+    async with store.meta.read() as tx:
+        referenced = {store.blobs.path(blob) for blob in await tx.referenced_blobs()}
+    assert set(blob_files(store.blobs.root)) == referenced
+    await writer.execute("PRAGMA max_page_count = 1073741823")
+    await store.put_object("b", "new", body(b"room again"), {})
+    assert await read_all(store, "new") == b"room again"
+
+
+async def test_cancelled_write_waits_for_its_thread_before_closing_the_file(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = threading.Event()
+    finished = threading.Event()
+
+    def slow(fh: BinaryIO, data: memoryview) -> None:
+        started.set()
+        time.sleep(0.3)
+        fh.write(data)  # fails if the file was closed under it
+        finished.set()
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            yield b"x" * (1 << 20)
+            await asyncio.sleep(0)
+
+    before = data_files(tmp_path)
+    monkeypatch.setattr(blobs, "_write_all", slow)
+    task = asyncio.ensure_future(
+        store.put_object("b", "k", IncomingBody(chunks=endless(), max_size=1 << 40), {})
+    )
+    await asyncio.to_thread(started.wait)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert finished.is_set()
+    assert data_files(tmp_path) == before
