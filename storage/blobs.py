@@ -97,11 +97,18 @@ class BlobStore:
         self._doomed: set[str] = set()
 
     def prepare(self) -> None:
+        """Make the layout and empty tmp/. Every shard directory is made here and synced once,
+        so a write never creates a directory whose entry a crash could take back."""
         self.root.mkdir(parents=True, exist_ok=True)
         self._blobs.mkdir(parents=True, exist_ok=True)
         self._tmp.mkdir(parents=True, exist_ok=True)
+        for shard in range(256):
+            (self._blobs / f"{shard:02x}").mkdir(exist_ok=True)
         for leftover in self._tmp.iterdir():
             leftover.unlink(missing_ok=True)
+        if self.fsync:
+            _fsync_dir(self._blobs)
+            _fsync_dir(self.root)
 
     def path(self, blob: str) -> Path:
         return self._blobs / blob[:2] / blob
@@ -153,7 +160,6 @@ class BlobStore:
                     await _settle(pending)
             blob = _new_id()
             final = self.path(blob)
-            final.parent.mkdir(exist_ok=True)
             tmp.rename(final)
             leftover = final
             if self.fsync:

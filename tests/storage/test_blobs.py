@@ -184,3 +184,53 @@ async def test_cancelled_write_waits_for_its_thread_before_closing_the_file(
         await task
     assert finished.is_set()
     assert data_files(tmp_path) == before
+
+
+def record_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The paths os.fsync is called on, in order (the real fsync still runs)."""
+    synced: list[Path] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return synced
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to name synced fds")
+@pytest.mark.parametrize("fsync", [True, False])
+async def test_writes_are_synced_before_they_are_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool
+) -> None:
+    store = await Store.open(tmp_path, fsync=fsync, min_part_size=MIN)
+    try:
+        await store.create_bucket("b")
+        # SQLite syncs the WAL at every commit with synchronous=FULL (2); OFF (0) never syncs.
+        async with store.meta._writer.execute("PRAGMA synchronous") as cursor:
+            assert await cursor.fetchone() == ((2,) if fsync else (0,))
+        synced = record_fsyncs(monkeypatch)
+        await store.put_object("b", "k", body(b"durable"), {})
+        upload = await store.create_multipart_upload("b", "k", {})
+        await store.upload_part("b", "k", upload.upload_id, 1, body(b"part"))
+        if not fsync:
+            assert synced == []
+            return
+        files = blob_files(tmp_path)
+        assert len(files) == 2
+        # Per body: its file while still in tmp/, then the shard directory it was renamed into
+        # (so the row committed next never points at a file a crash could take back).
+        assert [path.parent for path in synced] == [
+            tmp_path / "tmp", tmp_path / "blobs", tmp_path / "tmp", tmp_path / "blobs",
+        ]  # fmt: skip
+        assert {synced[1], synced[3]} == {path.parent for path in files}
+    finally:
+        await store.close()
+
+
+async def test_every_shard_directory_exists_from_the_start(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    await store.close()
+    shards = sorted(p.name for p in (tmp_path / "blobs").iterdir())
+    assert shards == [f"{n:02x}" for n in range(256)]
