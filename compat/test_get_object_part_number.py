@@ -83,3 +83,11 @@ def test_download_part_by_part_reassembles_the_object(s3: Any, bucket: str, mult
     for number in range(2, first["PartsCount"] + 1):
         pieces.append(s3.get_object(Bucket=bucket, Key=multipart, PartNumber=number)["Body"].read())
     assert b"".join(pieces) == b"".join(PARTS.values())
+
+
+def test_get_object_part_number_1_of_an_empty_object(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    got = s3.get_object(Bucket=bucket, Key="empty", PartNumber=1)
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert got["Body"].read() == b""
+    assert "ContentRange" not in got

@@ -56,8 +56,11 @@ def part_slice(info: ObjectInfo, segments: Sequence[Segment], number: int) -> Sl
     headers = {}
     if info.parts_count is not None:
         headers["x-amz-mp-parts-count"] = str(info.parts_count)
-    if end > start:
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
+    if end == start:
+        # An empty part (an empty object's only one) has no byte range to name: a 206 would
+        # need a Content-Range, so it is a 200 with no body.
+        return Slice(start, end, partial=False, headers=headers)
+    headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
     return Slice(start, end, partial=True, headers=headers)
 
 

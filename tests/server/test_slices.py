@@ -70,3 +70,8 @@ def test_read_slice_whole_range_and_head() -> None:
         0, 10, False
     )
     assert read_slice(MULTI, MULTI_SEGMENTS, {"partNumber": "1"}, {}).end == 5
+
+
+def test_part_slice_of_an_empty_object_is_a_200() -> None:
+    empty = ObjectInfo("b", "k", 0, "d41d8cd98f00b204e9800998ecf8427e", 0.0, {})
+    assert part_slice(empty, [Segment("x", 0, 1, empty.etag, None)], 1) == Slice(0, 0, False)
