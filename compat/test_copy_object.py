@@ -140,3 +140,17 @@ def test_copy_object_missing_source(s3: Any, bucket: str) -> None:
         s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "nope"})
     with s3_error("NoSuchBucket", 404):
         s3.copy_object(Bucket=bucket, Key="dst", CopySource="compat-no-such-src/k")
+
+
+def test_copy_object_destination_conditions(s3: Any, bucket: str, source: str) -> None:
+    # If-None-Match and If-Match are about the destination, as on PutObject.
+    copy = {"Bucket": bucket, "Key": "dest", "CopySource": {"Bucket": bucket, "Key": source}}
+    s3.copy_object(**copy, IfNoneMatch="*")
+    with s3_error("PreconditionFailed", 412):
+        s3.copy_object(**copy, IfNoneMatch="*")
+    with s3_error("PreconditionFailed", 412):
+        s3.copy_object(**copy, IfMatch='"0123456789abcdef0123456789abcdef"')
+    current = s3.head_object(Bucket=bucket, Key="dest")["ETag"]
+    s3.copy_object(**copy, IfMatch=current)
+    with s3_error("NoSuchKey", 404):
+        s3.copy_object(**{**copy, "Key": "absent"}, IfMatch=current)

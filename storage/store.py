@@ -269,15 +269,21 @@ class Store:
         ``condition`` is checked before the body is read (PreconditionFailed, NoSuchKey) and
         again when the object is committed: if another write changed the key meanwhile so that
         it no longer holds, the answer is ConditionalRequestConflict and nothing is stored."""
-        async with self.meta.read() as tx:
-            await self._bucket(tx, bucket)
-            if condition is not None:
-                self._check_condition(condition, await tx.get_object(bucket, key), key)
+        await self._check_destination(bucket, key, condition)
         algorithm = body.checksum_algorithm or DEFAULT_ALGORITHM
         written = await self._write(body, algorithm)
         info, segment = self._single_part(bucket, key, written, algorithm, meta, tags)
         await self._commit_object(info, [segment], [written.blob], condition)
         return info
+
+    async def _check_destination(
+        self, bucket: str, key: str, condition: WriteCondition | None
+    ) -> None:
+        """Before a write's bytes are read: the bucket exists and ``condition`` holds."""
+        async with self.meta.read() as tx:
+            await self._bucket(tx, bucket)
+            if condition is not None:
+                self._check_condition(condition, await tx.get_object(bucket, key), key)
 
     @staticmethod
     def _check_condition(
@@ -496,14 +502,16 @@ class Store:
         meta: Meta | None,
         tags: Tags | None,
         checksum_algorithm: str | None = None,
+        condition: WriteCondition | None = None,
     ) -> ObjectInfo:
         """CopyObject: a new single-part object with the source's bytes, streamed through
         PutObject's write path. ``meta`` and ``tags`` None keep the source's (the COPY
         directives). The copy keeps the source's checksum algorithm unless another is named
         (S3's default CRC64NVME for a source without one); its checksum is computed while
         copying, of the whole object. Copying an object onto itself without new metadata is
-        InvalidRequest, as on AWS."""
-        await self.head_bucket(bucket)
+        InvalidRequest, as on AWS. ``condition`` (If-Match, If-None-Match) is about the
+        destination, checked as PutObject checks it."""
+        await self._check_destination(bucket, key, condition)
         async with self.open_object(source.bucket, source.key) as reader:
             src = reader.info
             if source.same_object(bucket, key) and meta is None:
@@ -525,7 +533,7 @@ class Store:
             src.meta if meta is None else meta,
             src.tags if tags is None else tags,
         )
-        await self._commit_object(info, [segment], [written.blob])
+        await self._commit_object(info, [segment], [written.blob], condition)
         return info
 
     async def upload_part(

@@ -18,6 +18,7 @@ from server.headers import (
     optional_upper,
     preconditions,
     tags_from_headers,
+    write_condition,
 )
 from server.routing import MAX_KEY_BYTES
 from storage import CHECKSUM_ALGORITHMS, COPY_RANGE_HEADER, CopySource, S3Error
@@ -101,6 +102,7 @@ async def copy_object(call: Call) -> web.StreamResponse:
         meta=meta_from_headers(headers) if replace_meta else None,
         tags=tags_from_headers(headers) if replace_tags else None,
         checksum_algorithm=algorithm,
+        condition=write_condition(headers),
     )
     return xml_response(s3xml.copy_object_result(info))
 
