@@ -1,0 +1,215 @@
+"""Benchmark s3mpu against its peers: ``python -m bench [--quick] [--only NAMES]``.
+
+Installs the peers into bench/.cache on first use, starts each server in turn on 127.0.0.1,
+runs workloads A-E against it with boto3, measures the machine's ceilings, prints one table with
+s3mpu's ratio to every peer and writes it to docs/benchmarks.md (a --quick run writes only when
+given --output). Never run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+import boto3
+
+from bench import workloads
+from bench.report import Measure, Value, table
+from bench.servers import CACHE, ROOT, TARGETS, baseline, run
+from bench.workloads import MB, Sizes
+
+PEERS = ["seaweedfs", "moto", "s3rver"]
+ALL = ["s3mpu", *PEERS, "sink"]
+
+
+def measures(sizes: Sizes) -> list[Measure]:
+    a = f"A: {sizes.a_parts} x 8 MiB"
+    b_big = f"{sizes.b_big_parts} x"
+    rows = sizes.c_rows
+    out = []
+    for n in (1, 4, 16):
+        out.append(Measure(f"a{n}_mbps", f"{a}, {n} concurrent, MB/s", True))
+    for n in (1, 4, 16):
+        out.append(Measure(f"a{n}_cpu", f"{a}, {n} concurrent, server CPU-s per GiB", False, 2))
+    out.append(Measure("e_rss", "E: server peak RSS during A at 16 concurrent, MB", False))
+    for n in sizes.b_counts:
+        out.append(Measure(f"b{n}_ms", f"B: Complete of {n:,} parts, ms", False, 1))
+    out += [
+        Measure("b_5mib_ms", f"B: Complete of {b_big} 5 MiB, ms", False, 1),
+        Measure("b_50mib_ms", f"B: Complete of {b_big} 50 MiB, ms", False, 1),
+        Measure("b_big_ratio", "B: 50 MiB parts' Complete / 5 MiB parts'", False, 2),
+        Measure("c_parts_ms", f"C: ListParts of {sizes.c_parts:,} parts by 100, ms", False, 1),
+        Measure("c_uploads_ms", f"C: ListMultipartUploads, 1,000 of {rows:,}, ms", False, 1),
+        Measure("c_keys_ms", f"C: ListObjectsV2, 1,000 of {rows:,}, ms", False, 1),
+        Measure("d1_mbps", "D: GET of A's object, one stream, MB/s", True),
+        Measure("d4_mbps", "D: GET of A's object, 4 ranged streams, MB/s", True),
+    ]  # fmt: skip
+    return out
+
+
+def ceilings() -> dict[str, float]:
+    """Single-core hash rates, MB/s, over 8 MiB buffers for about half a second each."""
+    data = os.urandom(8 * 1024 * 1024)
+    rates = {}
+    hashers = {
+        "MD5": lambda: hashlib.md5(data).digest(),
+        "SHA-256": lambda: hashlib.sha256(data).digest(),
+        "CRC32": lambda: zlib.crc32(data),
+    }
+    for name, fn in hashers.items():
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < 0.5:
+            fn()
+            count += 1
+        rates[name] = count * len(data) / (time.perf_counter() - started) / MB
+    return rates
+
+
+def machine() -> str:
+    model = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem = Path("/proc/meminfo").read_text().split()[1]
+    return (
+        f"{platform.system()} {platform.release()}, {model}, {os.cpu_count()} cores, "
+        f"{int(mem) / 1024 / 1024:.0f} GiB memory, load average before the run "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
+
+
+def bench_server(
+    name: str, sizes: Sizes, workdir: Path, log: Path, only: str = "abcd"
+) -> tuple[dict[str, Value], str]:
+    target = TARGETS[name]
+    binary = target.install(log)
+    version = target.version(binary)
+    results: dict[str, Value] = {}
+    print(f"== {name} ({version})", file=sys.stderr, flush=True)
+    try:
+        with run(target, binary, workdir) as server:
+            client = server.client()
+            client.create_bucket(Bucket=workloads.BUCKET)  # type: ignore[attr-defined]
+            steps = []
+            if "a" in only:
+                steps.append(lambda: workloads.workload_a_e(server, client, sizes))
+            if "d" in only:
+                steps.append(lambda: workloads.workload_d(server, client, sizes))
+            if "b" in only or "c" in only:
+                steps.append(
+                    lambda: workloads.workload_b_c_parts(server, client, sizes, sink=target.sink)
+                )
+            if "b" in only:
+                steps.append(
+                    lambda: workloads.workload_b_big(
+                        server, client, sizes, in_memory=target.in_memory
+                    )
+                )
+            if "c" in only and not target.sink:
+                steps.append(lambda: workloads.workload_c_listing(server, client, sizes))
+            for step in steps:
+                started = time.perf_counter()
+                got = step()
+                results.update(got)
+                print(
+                    f"   {time.perf_counter() - started:6.1f}s {got}", file=sys.stderr, flush=True
+                )
+    except Exception as exc:
+        print(f"   {name} failed: {exc}", file=sys.stderr, flush=True)
+        results.setdefault("a1_mbps", f"error: {str(exc)[:60]}")
+    return results, version
+
+
+def render(
+    sizes: Sizes, quick: bool, servers: list[str], results: dict[str, dict[str, Value]],
+    versions: dict[str, str], rates: dict[str, float], started: datetime.datetime,
+) -> str:  # fmt: skip
+    peers = [p for p in [*PEERS, "baseline"] if p in servers]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Produced by `make bench` (`python -m bench`; see bench/). Every figure comes from one run",
+        'on one machine, client and servers sharing it; the ratio columns read "s3mpu is N times',
+        'better" (above 1: s3mpu wins) for rates, times, CPU and memory alike.',
+        "",
+        f"- date: {started:%Y-%m-%d %H:%M} UTC{' (--quick sizes)' if quick else ''}",
+        f"- machine: {machine()}",
+        f"- client: Python {platform.python_version()}, boto3 {boto3.__version__} "
+        "(default checksums: SHA-256 payload signing and CRC32 over http)",
+        "- servers: " + "; ".join(f"{s}: {v}" for s, v in versions.items()),
+        "- hash ceilings, one core: "
+        + ", ".join(f"{name} {rate:,.0f} MB/s" for name, rate in rates.items()),
+        "",
+        table(measures(sizes), results, servers, "s3mpu", peers),
+        "",
+        "MB is 10^6 bytes. Server CPU-seconds are utime + stime of the server's process tree from",
+        "/proc/<pid>/stat; peak RSS is the tree's VmHWM, reset before A at 16 concurrent parts.",
+        "The sink discards bodies and answers zeros: its rates are the client's own ceiling.",
+        "s3mpu runs with its defaults (fsync on); small parts are allowed on every server",
+        "(`--min-part-size 1`, moto's S3_UPLOAD_PART_MIN_SIZE) so B can complete 10,000 parts.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for development")
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(ALL)}")
+    parser.add_argument("--output", type=Path, help="where to write the Markdown results")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also run s3mpu from this checkout (e.g. a git worktree of main), as 'baseline'",
+    )
+    parser.add_argument(
+        "--workloads", default="abcd", help="which of a (with e), b, c, d to run (default: abcd)"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="run each server this many times")
+    args = parser.parse_args()
+    sizes = Sizes.quick() if args.quick else Sizes()
+    servers = args.only.split(",") if args.only else ALL
+    if args.baseline is not None:
+        TARGETS["baseline"] = baseline(args.baseline.resolve())
+        servers.insert(1, "baseline")
+    unknown = set(servers) - set(ALL) - {"baseline"}
+    if unknown:
+        parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
+    output = args.output or (None if args.quick else ROOT / "docs" / "benchmarks.md")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    log = CACHE / "install.log"
+    started = datetime.datetime.now(datetime.UTC)
+    rates = ceilings()
+    results: dict[str, dict[str, Value]] = {}
+    versions: dict[str, str] = {}
+    workdir = Path(tempfile.mkdtemp(prefix="s3mpu-bench-", dir=CACHE))
+    try:
+        for round_ in range(args.repeat):
+            for name in servers:
+                label = name if args.repeat == 1 else f"{name}#{round_ + 1}"
+                results[label], versions[name] = bench_server(
+                    name, sizes, workdir, log, args.workloads.lower()
+                )
+        if args.repeat > 1:
+            servers = [f"{s}#{r + 1}" for s in servers for r in range(args.repeat)]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    text = render(sizes, args.quick, servers, results, versions, rates, started)
+    print(text)
+    if output is not None:
+        output.write_text(text)
+        print(f"written to {output}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+from bench.report import Measure, fmt_ratio, fmt_value, ratio, table
+
+RATE = Measure("mbps", "MB/s", higher_is_better=True)
+TIME = Measure("ms", "ms", higher_is_better=False, digits=1)
+
+
+def test_ratio_rate_is_ours_over_theirs() -> None:
+    assert ratio(RATE, 300.0, 100.0) == 3.0
+
+
+def test_ratio_time_is_theirs_over_ours() -> None:
+    assert ratio(TIME, 10.0, 40.0) == 4.0
+
+
+def test_ratio_missing_or_text_is_none() -> None:
+    assert ratio(RATE, 300.0, None) is None
+    assert ratio(RATE, "error: boom", 1.0) is None
+    assert ratio(TIME, 0.0, 1.0) is None
+
+
+def test_fmt_value_and_ratio() -> None:
+    assert fmt_value(1234.567, 1) == "1,234.6"
+    assert fmt_value("not implemented", 1) == "not implemented"
+    assert fmt_value(None, 0) == ""
+    assert fmt_ratio(2.345) == "2.35x"
+    assert fmt_ratio(123.4) == "123x"
+    assert fmt_ratio(None) == ""
+
+
+def test_table_rows_columns_and_ratios() -> None:
+    results = {"s3mpu": {"mbps": 450.0, "ms": 5.0}, "moto": {"mbps": 150.0, "ms": "error: x"}}
+    text = table([RATE, TIME], results, ["s3mpu", "moto"], "s3mpu", ["moto"])
+    lines = text.splitlines()
+    assert lines[0] == "| measure | s3mpu | moto | s3mpu vs moto |"
+    assert lines[1] == "|---|---:|---:|---:|"
+    assert lines[2] == "| MB/s | 450 | 150 | 3.00x |"
+    assert lines[3] == "| ms | 5.0 | error: x |  |"
