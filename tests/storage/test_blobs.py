@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import hashlib
 import io
 import os
 import threading
 import time
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -15,7 +17,7 @@ from typing import BinaryIO
 import pytest
 
 from storage import CompletedPart, IncomingBody, S3Error, Store, blobs
-from storage.blobs import _write_all
+from storage.blobs import BlobStore, _write_all
 from tests.storage.test_store import MIN, blob_files, body, read_all, tmp_files
 
 
@@ -234,3 +236,82 @@ async def test_every_shard_directory_exists_from_the_start(tmp_path: Path) -> No
     await store.close()
     shards = sorted(p.name for p in (tmp_path / "blobs").iterdir())
     assert shards == [f"{n:02x}" for n in range(256)]
+
+
+# The write path: batches of pieces, digested on two threads
+
+
+@pytest.fixture
+def blob_store(tmp_path: Path) -> BlobStore:
+    store = BlobStore(tmp_path)
+    store.prepare()
+    return store
+
+
+def all_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+async def _pieces(data: bytes, size: int, fail_after: int | None = None) -> AsyncIterator[bytes]:
+    """``data`` in pieces of ``size``, as bytes and memoryviews (as the aws-chunked decoder
+    yields them); raises after ``fail_after`` bytes if set."""
+    for start in range(0, len(data), size):
+        if fail_after is not None and start >= fail_after:
+            raise ConnectionResetError("client went away")
+        piece = data[start : start + size]
+        yield piece if start % 2 else memoryview(piece)  # type: ignore[misc]
+
+
+async def test_write_many_batches_digests_and_bytes(blob_store: BlobStore) -> None:
+    # Several batches, pieces that straddle batch boundaries, and a short last batch.
+    data = os.urandom(2 * blobs.WRITE_BUFFER + 12345)
+    body = IncomingBody(
+        chunks=_pieces(data, 300_001), max_size=len(data), digests=frozenset({"SHA256", "CRC32"})
+    )
+    written = await blob_store.write(body)
+    assert written.size == len(data)
+    assert written.digests["MD5"] == hashlib.md5(data).digest()
+    assert written.digests["SHA256"] == hashlib.sha256(data).digest()
+    assert written.digests["CRC32"] == zlib.crc32(data).to_bytes(4, "big")
+    assert blob_store.path(written.blob).read_bytes() == data
+
+
+async def test_write_empty_body(blob_store: BlobStore) -> None:
+    written = await blob_store.write(IncomingBody(chunks=_pieces(b"", 1), max_size=0))
+    assert written.size == 0
+    assert written.digests["MD5"] == hashlib.md5(b"").digest()
+    assert blob_store.path(written.blob).read_bytes() == b""
+
+
+async def test_write_stream_failure_mid_batches_leaves_nothing(
+    blob_store: BlobStore, tmp_path: Path
+) -> None:
+    data = os.urandom(3 * blobs.WRITE_BUFFER)
+    body = IncomingBody(
+        chunks=_pieces(data, 65536, fail_after=2 * blobs.WRITE_BUFFER), max_size=1 << 30
+    )
+    with pytest.raises(ConnectionResetError):
+        await blob_store.write(body)
+    assert all_files(tmp_path) == []
+
+
+async def test_write_too_large_after_batches_leaves_nothing(
+    blob_store: BlobStore, tmp_path: Path
+) -> None:
+    data = os.urandom(blobs.WRITE_BUFFER * 2)
+    body = IncomingBody(chunks=_pieces(data, 100_000), max_size=blobs.WRITE_BUFFER + 1)
+    with pytest.raises(S3Error) as caught:
+        await blob_store.write(body)
+    assert caught.value.code == "EntityTooLarge"
+    assert all_files(tmp_path) == []
+
+
+async def test_write_verify_failure_leaves_nothing(blob_store: BlobStore, tmp_path: Path) -> None:
+    def refuse(_: object) -> None:
+        raise S3Error("BadDigest")
+
+    data = os.urandom(blobs.WRITE_BUFFER + 1)
+    body = IncomingBody(chunks=_pieces(data, 1 << 20), max_size=len(data), verify=refuse)
+    with pytest.raises(S3Error):
+        await blob_store.write(body)
+    assert all_files(tmp_path) == []
