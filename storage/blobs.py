@@ -239,10 +239,15 @@ class BlobStore:
                         self._doomed.discard(blob)
                         self._remove(blob)
 
+    async def open(self, blob: str) -> BinaryIO:
+        """``blob``'s file open for reading, opened in a worker thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self.path(blob).open, "rb")
+
     async def read(self, blob: str, start: int, length: int) -> AsyncIterator[bytes]:
         """Yield ``length`` bytes of ``blob`` from ``start``, reading in a worker thread."""
         loop = asyncio.get_running_loop()
-        fh = await loop.run_in_executor(None, self.path(blob).open, "rb")
+        fh = await self.open(blob)
         try:
             fh.seek(start)
             while length > 0:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from storage.blobs import BlobStore
 from storage.models import ObjectInfo, Segment
+
+
+@dataclass(frozen=True)
+class Span:
+    """``length`` bytes of one data file from ``offset``: a piece of an object being read."""
+
+    blob: str
+    offset: int
+    length: int
 
 
 @dataclass(frozen=True)
@@ -17,9 +27,11 @@ class ObjectReader:
     segments: Sequence[Segment]
     blobs: BlobStore
 
-    async def read(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        """Yield the object's bytes ``start`` to ``end`` (exclusive; None: to the end)."""
+    def spans(self, start: int = 0, end: int | None = None) -> list[Span]:
+        """The pieces of the data files that hold bytes ``start`` to ``end`` (exclusive; None:
+        to the end), in order."""
         end = self.info.size if end is None else end
+        spans = []
         offset = 0
         for segment in self.segments:
             seg_start, seg_end = offset, offset + segment.size
@@ -30,5 +42,19 @@ class ObjectReader:
                 break
             first = max(start, seg_start) - seg_start
             last = min(end, seg_end) - seg_start
-            async for chunk in self.blobs.read(segment.blob, first, last - first):
+            spans.append(Span(segment.blob, first, last - first))
+        return spans
+
+    async def open(self, span: Span) -> BinaryIO:
+        """The data file of ``span``, open for reading (for sendfile); the caller closes it."""
+        return await self.blobs.open(span.blob)
+
+    def read_span(self, span: Span) -> AsyncIterator[bytes]:
+        """Yield the bytes of ``span``, read in a worker thread."""
+        return self.blobs.read(span.blob, span.offset, span.length)
+
+    async def read(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """Yield the object's bytes ``start`` to ``end`` (exclusive; None: to the end)."""
+        for span in self.spans(start, end):
+            async for chunk in self.read_span(span):
                 yield chunk

@@ -22,6 +22,7 @@ from server.headers import (
     write_condition,
 )
 from server.routing import MAX_KEY_BYTES
+from server.sendfile import send_body
 from server.slices import part_number, read_slice
 from storage import MAX_PUT_SIZE, ObjectInfo, Outcome, S3Error, evaluate_conditions, quote
 
@@ -113,9 +114,7 @@ async def get_object(call: Call) -> web.StreamResponse:
         response.content_length = end - start
         await response.prepare(call.request)
         try:
-            async for chunk in reader.read(start, end):
-                await response.write(chunk)
-            await response.write_eof()
+            await send_body(call.request, response, reader, start, end)
         except Exception as exc:
             # The status line is sent: no S3 error can follow. Cut the connection so the
             # client sees a short body, never wrong bytes. A client that hangs up is routine
