@@ -51,6 +51,7 @@ def measures(sizes: Sizes) -> list[Measure]:
         Measure("c_uploads_ms", f"C: ListMultipartUploads, 1,000 of {rows:,}, ms", False, 1),
         Measure("c_keys_ms", f"C: ListObjectsV2, 1,000 of {rows:,}, ms", False, 1),
         Measure("d1_mbps", "D: GET of A's object, one stream, MB/s", True),
+        Measure("d1_cpu", "D: GET, one stream, server CPU-s per GiB", False, 2),
         Measure("d4_mbps", "D: GET of A's object, 4 ranged streams, MB/s", True),
     ]  # fmt: skip
     return out

@@ -105,7 +105,7 @@ def workload_d(server: Running, client: Any, sizes: Sizes) -> Results:
     """D: GET the object A left (uploaded here if A did not run), as one stream and as 4
     ranged streams."""
     results: Results = {}
-    with recorded(results, "d1_mbps", "d4_mbps"):
+    with recorded(results, "d1_mbps", "d1_cpu", "d4_mbps"):
         try:
             client.head_object(Bucket=BUCKET, Key="big")
         except Exception:
@@ -121,9 +121,11 @@ def workload_d(server: Running, client: Any, sizes: Sizes) -> Results:
 
     with recorded(results, "d1_mbps", "d4_mbps"):
         size = client.head_object(Bucket=BUCKET, Key="big")["ContentLength"]
+        cpu = procstat.cpu_seconds(server.pid)
         started = time.perf_counter()
         assert read(None) == size
         results["d1_mbps"] = size / (time.perf_counter() - started) / MB
+        results["d1_cpu"] = (procstat.cpu_seconds(server.pid) - cpu) / (size / GiB)
         quarter = -(-size // 4)
         ranges = [f"bytes={i * quarter}-{min(size, (i + 1) * quarter) - 1}" for i in range(4)]
         started = time.perf_counter()
