@@ -9,6 +9,7 @@ given --output). Never run in CI.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import hashlib
 import os
@@ -176,9 +177,14 @@ def main() -> None:
     parser.add_argument(
         "--workloads", default="abcd", help="which of a (with e), b, c, d to run (default: abcd)"
     )
+    parser.add_argument(
+        "--rows", type=int, help="uploads and keys listed in C (default: 100,000; --quick 5,000)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="run each server this many times")
     args = parser.parse_args()
     sizes = Sizes.quick() if args.quick else Sizes()
+    if args.rows is not None:
+        sizes = dataclasses.replace(sizes, c_rows=args.rows)
     servers = args.only.split(",") if args.only else ALL
     if args.baseline is not None:
         TARGETS["baseline"] = baseline(args.baseline.resolve())
