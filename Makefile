@@ -2,7 +2,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 
-.PHONY: serve test lint install
+.PHONY: serve test lint install bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,3 +23,8 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(VENV)/bin/pytest
+
+# Not part of `make test` or CI: installs the peers into bench/.cache and takes a while.
+# `make bench BENCH_ARGS=--quick` for small sizes.
+bench: $(VENV)/.installed
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)

@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import datetime
 import hashlib
+import json
 import os
 import platform
 import shutil
@@ -24,7 +25,7 @@ from pathlib import Path
 import boto3
 
 from bench import workloads
-from bench.report import Measure, Value, table
+from bench.report import Measure, Value, table, target_table
 from bench.servers import CACHE, ROOT, TARGETS, baseline, run
 from bench.workloads import MB, Sizes
 
@@ -154,6 +155,10 @@ def render(
         "",
         table(measures(sizes), results, servers, "s3mpu", peers),
         "",
+        "Issue 5's targets, from the same run:",
+        "",
+        target_table(measures(sizes), results, "s3mpu"),
+        "",
         "MB is 10^6 bytes. Server CPU-seconds are utime + stime of the server's process tree from",
         "/proc/<pid>/stat; peak RSS is the tree's VmHWM, reset before A at 16 concurrent parts.",
         "The sink discards bodies and answers zeros: its rates are the client's own ceiling.",
@@ -211,6 +216,8 @@ def main() -> None:
             servers = [f"{s}#{r + 1}" for s in servers for r in range(args.repeat)]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    saved = CACHE / f"results-{started:%Y%m%d-%H%M%S}.json"
+    saved.write_text(json.dumps({"results": results, "versions": versions, "rates": rates}))
     text = render(sizes, args.quick, servers, results, versions, rates, started)
     print(text)
     if output is not None:

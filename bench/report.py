@@ -68,3 +68,50 @@ def table(
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One of issue 5's targets: ``measure`` of s3mpu against a bound, or against a peer."""
+
+    text: str
+    measure: str
+    bound: float
+    peer: str | None = None  # the bound is a ratio to this peer's figure (s3mpu better by)
+
+
+TARGETS = [
+    Target("A at 4 concurrent: at least 3x SeaweedFS", "a4_mbps", 3.0, "seaweedfs"),
+    Target("A at 4 concurrent: at least 3x moto", "a4_mbps", 3.0, "moto"),
+    Target("A at 4 concurrent: at most 3.0 server CPU-s per GiB", "a4_cpu", 3.0),
+    Target("B: 50 MiB parts' Complete within 1.5x of 5 MiB parts'", "b_big_ratio", 1.5),
+    Target("B: a 10,000-part Complete under 1 s (ms)", "b10000_ms", 1000.0),
+    Target("C: ListParts at most half of SeaweedFS's time", "c_parts_ms", 2.0, "seaweedfs"),
+    Target("C: a page of 1,000 uploads under 50 ms", "c_uploads_ms", 50.0),
+    Target("C: a page of 1,000 keys under 50 ms", "c_keys_ms", 50.0),
+    Target("D: one GET stream at least 2x SeaweedFS", "d1_mbps", 2.0, "seaweedfs"),
+    Target("E: peak RSS at most 150 MB", "e_rss", 150.0),
+]
+
+
+def target_table(
+    measures: Sequence[Measure], results: Mapping[str, Mapping[str, Value]], ours: str
+) -> str:
+    """Each target with s3mpu's figure (or its ratio to the peer) and whether it is met."""
+    by_key = {m.key: m for m in measures}
+    lines = ["| target | measured | met |", "|---|---:|:---:|"]
+    for target in TARGETS:
+        measure = by_key.get(target.measure)
+        mine = results.get(ours, {}).get(target.measure)
+        if measure is None:
+            continue
+        if target.peer is not None:
+            got = ratio(measure, mine, results.get(target.peer, {}).get(target.measure))
+            shown, met = fmt_ratio(got), None if got is None else got >= target.bound
+        else:
+            ok = isinstance(mine, float | int)
+            shown = fmt_value(mine, measure.digits)
+            met = None if not ok else float(mine) <= target.bound  # type: ignore[arg-type]
+        mark = "?" if met is None else "yes" if met else "no"
+        lines.append(f"| {target.text} | {shown} | {mark} |")
+    return "\n".join(lines)

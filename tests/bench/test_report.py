@@ -35,3 +35,23 @@ def test_table_rows_columns_and_ratios() -> None:
     assert lines[1] == "|---|---:|---:|---:|"
     assert lines[2] == "| MB/s | 450 | 150 | 3.00x |"
     assert lines[3] == "| ms | 5.0 | error: x |  |"
+
+
+def test_target_table_bounds_and_peer_ratios() -> None:
+    from bench.report import target_table
+
+    measures = [
+        Measure("a4_mbps", "A4", higher_is_better=True),
+        Measure("e_rss", "E", higher_is_better=False),
+        Measure("b10000_ms", "B", higher_is_better=False),
+    ]
+    results = {
+        "s3mpu": {"a4_mbps": 450.0, "e_rss": 200.0, "b10000_ms": "error: x"},
+        "seaweedfs": {"a4_mbps": 100.0},
+        "moto": {"a4_mbps": 200.0},
+    }
+    lines = target_table(measures, results, "s3mpu").splitlines()
+    assert "| A at 4 concurrent: at least 3x SeaweedFS | 4.50x | yes |" in lines
+    assert "| A at 4 concurrent: at least 3x moto | 2.25x | no |" in lines
+    assert "| E: peak RSS at most 150 MB | 200 | no |" in lines
+    assert "| B: a 10,000-part Complete under 1 s (ms) | error: x | ? |" in lines
