@@ -1,8 +1,12 @@
 # The two commands a fresh clone needs: `make serve` and `make test` (README.md).
 VENV ?= .venv
 PYTHON ?= python3
+# The npm project of the aws-sdk-js client in the compat matrix (compat/clients/).
+JS := compat/clients/js
+# Debian packages are installed as root; a developer who is not root gets sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test lint install bench
+.PHONY: serve test lint install bench clients rclone
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -10,7 +14,25 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+# `npm ci` installs exactly the committed package-lock.json; it empties node_modules first, so
+# the stamp inside it is only there after a complete install.
+$(JS)/node_modules/.installed: $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# rclone from Debian's package when it is not on PATH; nothing to do (and no apt) when it is.
+rclone:
+	@command -v rclone >/dev/null || { \
+	  echo "installing rclone (Debian package)"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends rclone >/dev/null; }
+	@command -v rclone >/dev/null
+
+# Every client the compat matrix runs: Python ones come with the test extras.
+clients: $(VENV)/.installed $(JS)/node_modules/.installed rclone
+
+install: $(VENV)/.installed clients
 
 serve: $(VENV)/.installed
 	$(VENV)/bin/s3mpu serve
@@ -21,7 +43,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint
+test: clients lint
 	$(VENV)/bin/pytest
 
 # Not part of `make test` or CI: installs the peers into bench/.cache and takes a while.
