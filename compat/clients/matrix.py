@@ -8,8 +8,10 @@ ListMultipartUploads, and no data file the upload wrote still on disk.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,36 @@ SIZE = 2 * PART + 12345  # three parts: 5 MiB, 5 MiB and the rest
 # Interrupted uploads are fed this much: two whole parts and one byte of the third, so a client
 # has sent exactly two parts and is blocked reading the third when it is stopped.
 STALLED = 2 * PART + 1
+
+
+@dataclass
+class Command:
+    """A command-line client: ``argv``, then each call's words; run in ``env`` and nothing else,
+    so no setting of the user's (or of the machine's, such as AWS_CA_BUNDLE) leaks in."""
+
+    server: Server
+    argv: list[str]
+    env: dict[str, str]
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            [*self.argv, *args], env=self.env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        return done.stdout
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args))
+
+    def popen(self, *args: str) -> subprocess.Popen[bytes]:
+        """Start a call with a pipe to its stdin; ``stop`` ends it and closes the pipes."""
+        return subprocess.Popen(
+            [*self.argv, *args],
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
 
 
 def expected_etag(data: bytes) -> str:

@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from compat.clients.matrix import (
     PART,
     STALLED,
+    Command,
     assert_stored_multipart,
     assert_upload_gone,
     expected_etag,
@@ -34,78 +33,58 @@ from tests.harness import ACCESS_KEY, REGION, SECRET_KEY, Server
 PROJECT = Path(__file__).parent / "js"
 
 
-class Node:
-    def __init__(self, server: Server, home: Path) -> None:
-        executable = shutil.which("node")
-        assert executable, "node is missing: the JS client needs Node 20 or later"
-        assert (PROJECT / "node_modules" / "@aws-sdk" / "lib-storage").is_dir(), (
-            "aws-sdk-js is missing: `make install` runs `npm ci` in compat/clients/js"
-        )
-        self.server = server
-        home.mkdir(parents=True, exist_ok=True)
-        self.argv = [executable, str(PROJECT / "s3.mjs")]
-        self.env = {
-            "HOME": str(home),
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "S3MPU_ENDPOINT": server.url,
-            "S3MPU_ACCESS_KEY": ACCESS_KEY,
-            "S3MPU_SECRET_KEY": SECRET_KEY,
-            "S3MPU_REGION": REGION,
-            # No shared config or credentials files: the SDK must not find the user's.
-            "AWS_CONFIG_FILE": str(home / "no-config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
-        }
-        if server.ca_bundle:
-            self.env["NODE_EXTRA_CA_CERTS"] = server.ca_bundle
-
-    def run(self, *args: str) -> Any:
-        done = subprocess.run(
-            [*self.argv, *args], env=self.env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, (args, done.stdout, done.stderr)
-        return json.loads(done.stdout)
-
-    def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [*self.argv, *args],
-            env=self.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-
 @pytest.fixture
-def node(aws_server: Server, tmp_path: Path) -> Node:
-    return Node(aws_server, tmp_path / "home")
+def node(aws_server: Server, tmp_path: Path) -> Command:
+    executable = shutil.which("node")
+    assert executable, "node is missing: the JS client needs Node 20 or later"
+    assert (PROJECT / "node_modules" / "@aws-sdk" / "lib-storage").is_dir(), (
+        "aws-sdk-js is missing: `make install` runs `npm ci` in compat/clients/js"
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        "HOME": str(home),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "S3MPU_ENDPOINT": aws_server.url,
+        "S3MPU_ACCESS_KEY": ACCESS_KEY,
+        "S3MPU_SECRET_KEY": SECRET_KEY,
+        "S3MPU_REGION": REGION,
+        # No shared config or credentials files: the SDK must not find the user's.
+        "AWS_CONFIG_FILE": str(home / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
+    }
+    if aws_server.ca_bundle:
+        env["NODE_EXTRA_CA_CERTS"] = aws_server.ca_bundle
+    return Command(aws_server, [executable, str(PROJECT / "s3.mjs")], env)
 
 
-def test_aws_sdk_js_upload_list_get_multipart(node: Node, big_file: Path, tmp_path: Path) -> None:
+def test_aws_sdk_js_upload_list_get_multipart(
+    node: Command, big_file: Path, tmp_path: Path
+) -> None:
     s3 = client_for(node.server)
     bucket = new_bucket(s3)
     data = big_file.read_bytes()
-    uploaded = node.run("upload", str(big_file), bucket, "dir/big.bin", str(PART))
+    uploaded = node.json("upload", str(big_file), bucket, "dir/big.bin", str(PART))
     assert uploaded == {"ETag": expected_etag(data), "Key": "dir/big.bin"}
     assert_stored_multipart(s3, bucket, "dir/big.bin", data)
 
-    listed = node.run("list", bucket)
+    listed = node.json("list", bucket)
     assert listed == [{"Key": "dir/big.bin", "Size": len(data), "ETag": expected_etag(data)}]
 
     target = tmp_path / "down.bin"
-    downloaded = node.run("download", bucket, "dir/big.bin", str(target))
+    downloaded = node.json("download", bucket, "dir/big.bin", str(target))
     assert downloaded == {"ContentLength": len(data), "ETag": expected_etag(data)}
     assert target.read_bytes() == data
 
 
-def test_aws_sdk_js_upload_abort_midway(node: Node) -> None:
+def test_aws_sdk_js_upload_abort_midway(node: Command) -> None:
     s3 = client_for(node.server)
     bucket = new_bucket(s3)
     before = stored_files(node.server)
     process = node.popen("stall", bucket, "stalled.bin", str(PART), str(STALLED))
     try:
         upload_id = wait_for_parts(s3, bucket, "stalled.bin", 2, process)
-        out, err = process.communicate("abort\n", timeout=60)
+        out, err = process.communicate(b"abort\n", timeout=60)
     finally:
         stop(process)
     assert process.returncode == 0, err

@@ -10,18 +10,17 @@ https://rclone.org/s3/
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from compat.clients.matrix import (
     STALLED,
+    Command,
     assert_stored_multipart,
     assert_upload_gone,
     stop,
@@ -34,57 +33,33 @@ from tests.harness import ACCESS_KEY, REGION, SECRET_KEY, Server
 CHUNKS = ["--s3-chunk-size", "5Mi", "--s3-upload-cutoff", "5Mi"]
 
 
-class Rclone:
-    def __init__(self, server: Server, home: Path) -> None:
-        executable = shutil.which("rclone")
-        assert executable, "rclone is missing: `make install` installs Debian's package"
-        self.server = server
-        home.mkdir(parents=True, exist_ok=True)
-        config = home / "rclone.conf"
-        config.write_text("")
-        retries = ["--retries", "1", "--low-level-retries", "1"]
-        self.argv = [executable, "--config", str(config), *retries]
-        if server.ca_bundle:
-            self.argv += ["--ca-cert", server.ca_bundle]
-        self.env = {
-            "HOME": str(home),
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "RCLONE_CONFIG_S3MPU_TYPE": "s3",
-            "RCLONE_CONFIG_S3MPU_PROVIDER": "Other",
-            "RCLONE_CONFIG_S3MPU_ACCESS_KEY_ID": ACCESS_KEY,
-            "RCLONE_CONFIG_S3MPU_SECRET_ACCESS_KEY": SECRET_KEY,
-            "RCLONE_CONFIG_S3MPU_REGION": REGION,
-            "RCLONE_CONFIG_S3MPU_ENDPOINT": server.url,
-            "RCLONE_CONFIG_S3MPU_FORCE_PATH_STYLE": "true",
-        }
-
-    def run(self, *args: str) -> str:
-        done = subprocess.run(
-            [*self.argv, *args], env=self.env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, (args, done.stdout, done.stderr)
-        return done.stdout
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args))
-
-    def popen(self, *args: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [*self.argv, *args],
-            env=self.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-
-
 @pytest.fixture
-def rclone(aws_server: Server, tmp_path: Path) -> Rclone:
-    return Rclone(aws_server, tmp_path / "home")
+def rclone(aws_server: Server, tmp_path: Path) -> Command:
+    executable = shutil.which("rclone")
+    assert executable, "rclone is missing: `make install` installs Debian's package"
+    home = tmp_path / "home"
+    home.mkdir()
+    config = home / "rclone.conf"
+    config.write_text("")
+    argv = [executable, "--config", str(config), "--retries", "1", "--low-level-retries", "1"]
+    if aws_server.ca_bundle:
+        argv += ["--ca-cert", aws_server.ca_bundle]
+    remote = {
+        "TYPE": "s3",
+        "PROVIDER": "Other",
+        "ACCESS_KEY_ID": ACCESS_KEY,
+        "SECRET_ACCESS_KEY": SECRET_KEY,
+        "REGION": REGION,
+        "ENDPOINT": aws_server.url,
+        "FORCE_PATH_STYLE": "true",
+    }
+    env = {f"RCLONE_CONFIG_S3MPU_{name}": value for name, value in remote.items()}
+    env.update(HOME=str(home), PATH=os.environ.get("PATH", "/usr/bin:/bin"))
+    return Command(aws_server, argv, env)
 
 
 def test_rclone_copyto_lsjson_copyto_multipart(
-    rclone: Rclone, big_file: Path, tmp_path: Path
+    rclone: Command, big_file: Path, tmp_path: Path
 ) -> None:
     s3 = client_for(rclone.server)
     bucket = new_bucket(s3)
@@ -100,7 +75,7 @@ def test_rclone_copyto_lsjson_copyto_multipart(
     assert target.read_bytes() == data
 
 
-def _stalled_rcat(rclone: Rclone, bucket: str, key: str) -> tuple[subprocess.Popen[bytes], str]:
+def _stalled_rcat(rclone: Command, bucket: str, key: str) -> tuple[subprocess.Popen[bytes], str]:
     """rclone rcat fed two parts and a byte from stdin: blocked on the third part.
 
     --buffer-size 0: rclone's read-ahead buffer would otherwise hold a whole chunk back.
@@ -117,7 +92,7 @@ def _stalled_rcat(rclone: Rclone, bucket: str, key: str) -> tuple[subprocess.Pop
         raise
 
 
-def test_rclone_rcat_interrupted_aborts_its_upload(rclone: Rclone) -> None:
+def test_rclone_rcat_interrupted_aborts_its_upload(rclone: Command) -> None:
     s3 = client_for(rclone.server)
     bucket = new_bucket(s3)
     before = stored_files(rclone.server)
@@ -130,7 +105,7 @@ def test_rclone_rcat_interrupted_aborts_its_upload(rclone: Rclone) -> None:
     assert_upload_gone(rclone.server, s3, bucket, "stalled.bin", upload_id, before)
 
 
-def test_rclone_rcat_killed_then_backend_cleanup(rclone: Rclone) -> None:
+def test_rclone_rcat_killed_then_backend_cleanup(rclone: Command) -> None:
     s3 = client_for(rclone.server)
     bucket = new_bucket(s3)
     before = stored_files(rclone.server)

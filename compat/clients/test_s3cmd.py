@@ -9,7 +9,6 @@ https://s3tools.org/usage
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 
 from compat.clients.matrix import (
     STALLED,
+    Command,
     assert_stored_multipart,
     assert_upload_gone,
     stop,
@@ -27,56 +27,34 @@ from compat.helpers import client_for, new_bucket
 from tests.harness import ACCESS_KEY, REGION, SECRET_KEY, Server
 
 
-class S3cmd:
-    def __init__(self, server: Server, home: Path) -> None:
-        # The s3cmd script pip installed beside this interpreter (pyproject's test extras).
-        executable = Path(sys.executable).parent / "s3cmd"
-        assert executable.is_file(), "s3cmd is missing: `make install` installs it"
-        self.server = server
-        home.mkdir(parents=True, exist_ok=True)
-        self.config = home / "s3cfg"
-        host = server.url.split("://", 1)[1]
-        lines = [
-            "[default]",
-            f"access_key = {ACCESS_KEY}",
-            f"secret_key = {SECRET_KEY}",
-            f"bucket_location = {REGION}",
-            f"host_base = {host}",
-            f"host_bucket = {host}",  # no %(bucket)s: path-style addressing
-            f"use_https = {server.url.startswith('https')}",
-            f"ca_certs_file = {server.ca_bundle or ''}",
-            "check_ssl_certificate = True",
-            "signature_v2 = False",
-            "multipart_chunk_size_mb = 5",
-            "progress_meter = False",
-        ]
-        self.config.write_text("\n".join(lines) + "\n")
-        self.argv = [str(executable), "--config", str(self.config), "--no-check-md5"]
-        self.env = {"HOME": str(home), "PATH": "/usr/bin:/bin"}
-
-    def run(self, *args: str) -> str:
-        done = subprocess.run(
-            [*self.argv, *args], env=self.env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, (args, done.stdout, done.stderr)
-        return done.stdout
-
-    def popen(self, *args: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [*self.argv, *args],
-            env=self.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-
 @pytest.fixture
-def s3cmd(aws_server: Server, tmp_path: Path) -> S3cmd:
-    return S3cmd(aws_server, tmp_path / "home")
+def s3cmd(aws_server: Server, tmp_path: Path) -> Command:
+    # The s3cmd script pip installed beside this interpreter (pyproject's test extras).
+    executable = Path(sys.executable).parent / "s3cmd"
+    assert executable.is_file(), "s3cmd is missing: `make install` installs it"
+    home = tmp_path / "home"
+    home.mkdir()
+    host = aws_server.url.split("://", 1)[1]
+    settings = {
+        "access_key": ACCESS_KEY,
+        "secret_key": SECRET_KEY,
+        "bucket_location": REGION,
+        "host_base": host,
+        "host_bucket": host,  # no %(bucket)s: path-style addressing
+        "use_https": str(aws_server.url.startswith("https")),
+        "ca_certs_file": aws_server.ca_bundle or "",
+        "check_ssl_certificate": "True",
+        "signature_v2": "False",
+        "multipart_chunk_size_mb": "5",
+        "progress_meter": "False",
+    }
+    config = home / "s3cfg"
+    config.write_text("[default]\n" + "".join(f"{k} = {v}\n" for k, v in settings.items()))
+    argv = [str(executable), "--config", str(config)]
+    return Command(aws_server, argv, {"HOME": str(home), "PATH": "/usr/bin:/bin"})
 
 
-def test_s3cmd_put_ls_get_multipart(s3cmd: S3cmd, big_file: Path, tmp_path: Path) -> None:
+def test_s3cmd_put_ls_get_multipart(s3cmd: Command, big_file: Path, tmp_path: Path) -> None:
     s3 = client_for(s3cmd.server)
     bucket = new_bucket(s3)
     s3cmd.run("put", str(big_file), f"s3://{bucket}/dir/big.bin")
@@ -94,7 +72,7 @@ def test_s3cmd_put_ls_get_multipart(s3cmd: S3cmd, big_file: Path, tmp_path: Path
     assert target.read_bytes() == data
 
 
-def test_s3cmd_interrupted_upload_then_abortmp(s3cmd: S3cmd) -> None:
+def test_s3cmd_interrupted_upload_then_abortmp(s3cmd: Command) -> None:
     s3 = client_for(s3cmd.server)
     bucket = new_bucket(s3)
     before = stored_files(s3cmd.server)
