@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.harness import Server, run_server
+
+_bucket_numbers = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +27,9 @@ def s3(server: Server):  # type: ignore[no-untyped-def]
 def bucket(s3, request: pytest.FixtureRequest) -> str:  # type: ignore[no-untyped-def]
     """A fresh, empty bucket named after the test."""
     name = "t-" + "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:50]
-    name = name.strip("-") + "-" + str(abs(hash(request.node.nodeid)) % 10_000)
+    # A counter, not a hash of the test id: parametrized tests share the truncated name, and
+    # a hash modulo 10,000 made two of them collide now and then (BucketAlreadyOwnedByYou).
+    name = f"{name.strip('-')}-{next(_bucket_numbers)}"
     s3.create_bucket(Bucket=name)
     return name
 
