@@ -26,6 +26,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         fsync=config.fsync,
         min_part_size=config.min_part_size,
         lifecycle_day_seconds=config.lifecycle_day_seconds,
+        min_free_space=config.min_free_space,
     )
     app[STORE] = store
     try:

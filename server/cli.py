@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         help="do not sync data files and the database before answering (throw-away data only)",
     )
     serve.add_argument(
+        "--min-free-space",
+        type=int,
+        help="bytes of the data dir's filesystem that uploads leave free, so deletes and aborts "
+        "can still be recorded when it fills up (default: 1%% of it, at most 64 MiB)",
+    )
+    serve.add_argument(
         "--lifecycle-day-seconds",
         type=float,
         default=LIFECYCLE_DAY_SECONDS,
@@ -145,6 +151,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         raise SystemExit("s3mpu: --tls-cert and --tls-key go together")
     if args.min_part_size < 0:
         raise SystemExit("s3mpu: --min-part-size must not be negative")
+    if args.min_free_space is not None and args.min_free_space < 0:
+        raise SystemExit("s3mpu: --min-free-space must not be negative")
     if not args.lifecycle_day_seconds > 0:
         raise SystemExit("s3mpu: --lifecycle-day-seconds must be positive")
     return Config(
@@ -158,6 +166,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         min_part_size=args.min_part_size,
         lifecycle_day_seconds=args.lifecycle_day_seconds,
         fsync=not args.no_fsync,
+        min_free_space=args.min_free_space,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
     )

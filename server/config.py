@@ -29,6 +29,8 @@ class Config:
     )
     min_part_size: int = DEFAULT_MIN_PART_SIZE
     fsync: bool = True
+    # Bytes of the data dir's filesystem that uploads leave free for the database (None: 1%).
+    min_free_space: int | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
     # A client that sends nothing for this long mid-body gets RequestTimeout.

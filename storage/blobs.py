@@ -37,6 +37,10 @@ log = logging.getLogger("s3mpu")
 # concurrent uploads hold 64 MiB.
 WRITE_BUFFER = 2 * 1024 * 1024
 READ_BUFFER = 1024 * 1024
+# Room data files leave free on the data dir's filesystem, for the database: deleting objects
+# and aborting uploads, the way out of a full disk, need a few pages of it. By default 1% of the
+# filesystem, at most MAX_MIN_FREE.
+MAX_MIN_FREE = 64 * 1024 * 1024
 # Write errors that mean "no room": answered as XMinioStorageFull, not as an internal error.
 FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
@@ -96,9 +100,13 @@ async def _settle(write: asyncio.Future[None] | None) -> None:
 
 
 class BlobStore:
-    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+    def __init__(self, root: Path, *, fsync: bool = True, min_free: int | None = None) -> None:
         self.root = root
         self.fsync = fsync
+        # None: the default share of the filesystem, worked out by prepare().
+        self.min_free = min_free
+        # Bytes handed to worker threads to write and not written yet: not in statvfs's count.
+        self._writing = 0
         self._blobs = root / "blobs"
         self._tmp = root / "tmp"
         # Blobs that an open reader is streaming, and deletions deferred until it is done, so a
@@ -119,6 +127,22 @@ class BlobStore:
         if self.fsync:
             _fsync_dir(self._blobs)
             _fsync_dir(self.root)
+        if self.min_free is None:
+            stats = os.statvfs(self.root)
+            self.min_free = min(MAX_MIN_FREE, stats.f_blocks * stats.f_frsize // 100)
+
+    def _claim(self, size: int) -> None:
+        """Account for ``size`` bytes about to be written, or raise ENOSPC if they would eat
+        into the room kept free for the database (then nothing has been written for them)."""
+        if self.min_free:
+            stats = os.statvfs(self._tmp)
+            free = stats.f_bavail * stats.f_frsize - self._writing
+            if free - size < self.min_free:
+                raise OSError(errno.ENOSPC, "no room left beside what the database needs")
+        self._writing += size
+
+    def _release(self, size: int) -> None:
+        self._writing -= size
 
     def path(self, blob: str) -> Path:
         return self._blobs / blob[:2] / blob
@@ -155,12 +179,12 @@ class BlobStore:
                             # This batch is digested and written while the next one arrives.
                             for future in pending:
                                 await asyncio.shield(future)
-                            pending = self._start(loop, fh, md5, others.values(), batch)
+                            pending = self._start(loop, fh, md5, others.values(), batch, batched)
                             batch, batched = [], 0
                     for future in pending:
                         await asyncio.shield(future)
                     if batch:
-                        pending = self._start(loop, fh, md5, others.values(), batch)
+                        pending = self._start(loop, fh, md5, others.values(), batch, batched)
                         for future in pending:
                             await asyncio.shield(future)
                     digests = {"MD5": md5.digest()}
@@ -190,21 +214,25 @@ class BlobStore:
             if leftover is not None:
                 leftover.unlink(missing_ok=True)
 
-    @staticmethod
     def _start(
+        self,
         loop: asyncio.AbstractEventLoop,
         fh: BinaryIO,
         md5: Hasher,
         others: Iterable[Hasher],
         batch: list[Piece],
+        size: int,
     ) -> list[asyncio.Future[None]]:
         """Digest and write ``batch`` in two worker threads at once: MD5 costs about as much as
         SHA-256, the CRCs and the write together, and hashlib, zlib and awscrt release the GIL,
-        so one body is hashed on two cores."""
-        return [
+        so one body is hashed on two cores. Room for its ``size`` bytes is claimed first."""
+        self._claim(size)
+        started = [
             loop.run_in_executor(None, _digest, [md5], batch),
             loop.run_in_executor(None, _digest_and_write, fh, list(others), batch),
         ]
+        started[1].add_done_callback(lambda _: self._release(size))
+        return started
 
     def delete(self, blobs: Iterable[str]) -> None:
         """Remove files that no row references any more (after the commit that dropped them)."""

@@ -132,6 +132,30 @@ def test_upload_part_until_the_disk_is_full(full: Server) -> None:
     assert s3.get_object(Bucket="parts", Key="after")["Body"].read() == big
 
 
+def test_deletes_and_aborts_still_work_once_uploads_fill_the_disk(full: Server) -> None:
+    s3 = full.client()
+    s3.create_bucket(Bucket="fill")
+    upload_id = s3.create_multipart_upload(Bucket="fill", Key="open")["UploadId"]
+    s3.upload_part(Bucket="fill", Key="open", UploadId=upload_id, PartNumber=1, Body=b"p" * 1000)
+    stored: list[str] = []
+    # Objects of shrinking sizes, each until the disk takes no more: it fills to the last few
+    # bytes uploads may have.
+    for size in (500_000, 100_000, 20_000, 4_000, 1_000, 100):
+        while not storage_full(
+            s3.put_object, Bucket="fill", Key=f"k{len(stored):03}", Body=os.urandom(size)
+        ):
+            stored.append(f"k{len(stored):03}")
+            assert len(stored) < 1000, "the 8 MiB filesystem never filled up"
+    # Every upload stops short of the room kept for the database: what frees room is recorded.
+    for key in stored[:3]:
+        s3.delete_object(Bucket="fill", Key=key)
+    s3.abort_multipart_upload(Bucket="fill", Key="open", UploadId=upload_id)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="fill")["Contents"]] == sorted(stored[3:])
+    again = os.urandom(500_000)
+    s3.put_object(Bucket="fill", Key="again", Body=again)
+    assert s3.get_object(Bucket="fill", Key="again")["Body"].read() == again
+
+
 def test_no_room_at_all(full: Server, small_fs: Path) -> None:
     s3 = full.client()
     s3.create_bucket(Bucket="none")
@@ -162,7 +186,8 @@ def test_body_that_overflows_its_last_write_is_refused(small_fs: Path, tmp_path:
     for name in ("tmp", "blobs"):
         (small_fs / name).mkdir()
         (data_dir / name).symlink_to(small_fs / name)
-    with run_server(data_dir) as running:
+    # No room kept free: the body itself must meet the end of the disk.
+    with run_server(data_dir, "--min-free-space", "0") as running:
         s3 = running.client()
         s3.create_bucket(Bucket="short")
         filler = small_fs / "filler"

@@ -316,3 +316,36 @@ async def test_write_verify_failure_leaves_nothing(blob_store: BlobStore, tmp_pa
     with pytest.raises(S3Error):
         await blob_store.write(body)
     assert all_files(tmp_path) == []
+
+
+async def test_uploads_leave_room_for_the_database(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    try:
+        await store.create_bucket("b")
+        await store.put_object("b", "fits", body(b"x" * 1000), {})
+        upload = await store.create_multipart_upload("b", "k", {})
+        # More room kept free than there is (the filesystem is shared: leave a wide margin).
+        stats = os.statvfs(tmp_path)
+        store.blobs.min_free = stats.f_bavail * stats.f_frsize + (1 << 30)
+        before = data_files(tmp_path)
+        for call in (
+            store.put_object("b", "k", body(os.urandom(50_000)), {}),
+            store.upload_part("b", "k", upload.upload_id, 1, body(os.urandom(50_000))),
+        ):
+            with pytest.raises(S3Error) as caught:
+                await call
+            assert caught.value.code == "XMinioStorageFull"
+        assert data_files(tmp_path) == before
+        # What frees room still works.
+        await store.delete_object("b", "fits")
+        await store.abort_multipart_upload("b", "k", upload.upload_id)
+        assert data_files(tmp_path) == []
+    finally:
+        await store.close()
+
+
+async def test_room_kept_free_by_default_is_a_share_of_the_filesystem(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    await store.close()
+    stats = os.statvfs(tmp_path)
+    assert store.blobs.min_free == min(64 * 1024 * 1024, stats.f_blocks * stats.f_frsize // 100)
