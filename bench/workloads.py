@@ -41,7 +41,8 @@ Results = dict[str, Value]
 
 def _error(exc: BaseException) -> str:
     code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-    if code == "NotImplemented":
+    # s3rver answers an operation it lacks with MethodNotAllowed.
+    if code in ("NotImplemented", "MethodNotAllowed"):
         return "not implemented"
     if code:
         return f"error: {code}"
