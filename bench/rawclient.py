@@ -137,7 +137,7 @@ class RawClient:
             raise
         if response.status >= 300:
             error = ServerError if response.status >= 500 else RuntimeError
-            raise error(f"{method} {target}: {response.status} {data[:200]!r}")
+            raise error(f"setup {method} answered {response.status}")
         return response.status, response.headers, data
 
 

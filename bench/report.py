@@ -26,7 +26,9 @@ def fmt_value(value: Value, digits: int) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        # A why-not, kept to one short table cell.
+        text = " ".join(value.replace("|", "/").split())
+        return text if len(text) <= 48 else text[:47] + "…"
     return f"{value:,.{digits}f}"
 
 

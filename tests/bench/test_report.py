@@ -22,6 +22,7 @@ def test_fmt_value_and_ratio() -> None:
     assert fmt_value(1234.567, 1) == "1,234.6"
     assert fmt_value("not implemented", 1) == "not implemented"
     assert fmt_value(None, 0) == ""
+    assert fmt_value("error: a | b\n c " + "x" * 60, 0) == "error: a / b c " + "x" * 32 + "…"
     assert fmt_ratio(2.345) == "2.35x"
     assert fmt_ratio(123.4) == "123x"
     assert fmt_ratio(None) == ""
