@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -40,22 +40,36 @@ COMPLETED_UPLOAD_RETENTION = 24 * 3600.0
 HOUSEKEEPING_INTERVAL = 3600.0
 
 
-async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
-    async def loop() -> None:
-        while True:
-            try:
-                await app[STORE].forget_completed(time.time() - COMPLETED_UPLOAD_RETENTION)
-            except Exception:
-                log.exception("housekeeping failed; retrying in an hour")
-            await asyncio.sleep(HOUSEKEEPING_INTERVAL)
+def _periodic(
+    name: str, interval: Callable[[Config], float], action: Callable[[Store], Awaitable[None]]
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context running ``action`` at startup and every ``interval`` seconds after,
+    until the app stops; a failure is logged and retried at the next turn."""
 
-    task = asyncio.create_task(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        every = interval(app[CONFIG])
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await action(app[STORE])
+                except Exception:
+                    log.exception("%s failed; retrying in %.0f s", name, every)
+                await asyncio.sleep(every)
+
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return context
+
+
+async def _forget_completed(store: Store) -> None:
+    await store.forget_completed(time.time() - COMPLETED_UPLOAD_RETENTION)
 
 
 def lifecycle_interval(day_seconds: float) -> float:
@@ -64,27 +78,11 @@ def lifecycle_interval(day_seconds: float) -> float:
     return min(HOUSEKEEPING_INTERVAL, max(day_seconds / 24, 0.05))
 
 
-async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+async def _apply_lifecycle(store: Store) -> None:
     """Applies the buckets' lifecycle rules: aborts expired uploads, deletes expired objects."""
-    interval = lifecycle_interval(app[CONFIG].lifecycle_day_seconds)
-
-    async def loop() -> None:
-        while True:
-            try:
-                aborted, expired = await app[STORE].apply_lifecycle(time.time())
-                if aborted or expired:
-                    log.info("lifecycle: aborted %d uploads, expired %d objects", aborted, expired)
-            except Exception:
-                log.exception("lifecycle sweep failed; retrying")
-            await asyncio.sleep(interval)
-
-    task = asyncio.create_task(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    aborted, expired = await store.apply_lifecycle(time.time())
+    if aborted or expired:
+        log.info("lifecycle: aborted %d uploads, expired %d objects", aborted, expired)
 
 
 async def _unreachable(request: web.Request) -> web.StreamResponse:
@@ -104,8 +102,16 @@ def create_app(config: Config) -> web.Application:
     )
     app[CONFIG] = config
     app.cleanup_ctx.append(_store)
-    app.cleanup_ctx.append(_housekeeping)
-    app.cleanup_ctx.append(_lifecycle)
+    app.cleanup_ctx.append(
+        _periodic("housekeeping", lambda _: HOUSEKEEPING_INTERVAL, _forget_completed)
+    )
+    app.cleanup_ctx.append(
+        _periodic(
+            "lifecycle sweep",
+            lambda config: lifecycle_interval(config.lifecycle_day_seconds),
+            _apply_lifecycle,
+        )
+    )
     app.on_response_prepare.append(add_request_headers)
     app.router.add_route("*", "/{tail:.*}", _unreachable, expect_handler=continue_expected)
     return app

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from server import body, s3xml
 from server.config import Config
 from server.credentials import Key
 from server.routing import Route
@@ -51,6 +52,18 @@ class Call:
     def key(self) -> str:
         assert self.route.key is not None  # routing gives object endpoints a key
         return self.route.key
+
+    async def read_xml(
+        self, *, integrity_required: bool = False, limit: int = s3xml.MAX_REQUEST_XML
+    ) -> bytes:
+        """The request's XML body, whole and checked (body.read_small)."""
+        return await body.read_small(
+            self.request,
+            self.auth,
+            limit=limit,
+            idle_timeout=self.config.body_idle_timeout,
+            integrity_required=integrity_required,
+        )
 
     def query_int(self, name: str, default: int, *, low: int = 0, high: int | None = None) -> int:
         """An integer query parameter: ASCII digits from ``low`` to 2147483647, else

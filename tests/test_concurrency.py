@@ -11,15 +11,15 @@ import hashlib
 import multiprocessing
 import os
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
+from compat.helpers import all_at_once
 from tests.harness import ACCESS_KEY, REGION, SECRET_KEY, Server, run_server
 
 T = TypeVar("T")
@@ -44,18 +44,6 @@ def bucket(s3: Any, request: pytest.FixtureRequest) -> str:
     name = "c-" + request.node.name.lower().replace("_", "-")[:50].strip("-")
     s3.create_bucket(Bucket=name)
     return name
-
-
-def all_at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
-    """Run ``calls`` in threads released together; their results in order."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], T]) -> T:
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return [f.result() for f in [pool.submit(run, call) for call in calls]]
 
 
 def outcome(call: Callable[[], Any]) -> Callable[[], str]:

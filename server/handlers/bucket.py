@@ -9,7 +9,7 @@ import re
 
 from aiohttp import web
 
-from server import body, s3xml
+from server import s3xml
 from server.context import Call, xml_response
 from storage import MAX_KEYS, S3Error
 
@@ -37,12 +37,7 @@ async def list_buckets(call: Call) -> web.StreamResponse:
 async def create_bucket(call: Call) -> web.StreamResponse:
     if not valid_bucket_name(call.bucket):
         raise S3Error("InvalidBucketName", BucketName=call.bucket)
-    payload = await body.read_small(
-        call.request,
-        call.auth,
-        limit=s3xml.MAX_REQUEST_XML,
-        idle_timeout=call.config.body_idle_timeout,
-    )
+    payload = await call.read_xml()
     if payload:
         # The LocationConstraint is accepted and ignored: s3mpu serves one region.
         s3xml.parse_create_bucket(payload)

@@ -7,19 +7,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server import body, s3xml
+from server import s3xml
 from server.context import Call, xml_response
 
 
 async def put_bucket_cors(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html"""
-    payload = await body.read_small(
-        call.request,
-        call.auth,
-        limit=s3xml.MAX_REQUEST_XML,
-        idle_timeout=call.config.body_idle_timeout,
-        integrity_required=True,
-    )
+    payload = await call.read_xml(integrity_required=True)
     await call.store.put_bucket_cors(call.bucket, s3xml.parse_cors_configuration(payload))
     return web.Response()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server import body, s3xml
+from server import s3xml
 from server.context import Call, xml_response
 from server.headers import http_date
 from storage import ObjectInfo
@@ -16,13 +16,7 @@ from storage import ObjectInfo
 
 async def put_bucket_lifecycle_configuration(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLifecycleConfiguration.html"""
-    payload = await body.read_small(
-        call.request,
-        call.auth,
-        limit=s3xml.MAX_REQUEST_XML,
-        idle_timeout=call.config.body_idle_timeout,
-        integrity_required=True,
-    )
+    payload = await call.read_xml(integrity_required=True)
     rules = s3xml.parse_lifecycle_configuration(payload)
     await call.store.put_bucket_lifecycle(call.bucket, rules)
     return web.Response()

@@ -118,12 +118,7 @@ async def list_multipart_uploads(call: Call) -> web.StreamResponse:
 
 async def complete_multipart_upload(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html"""
-    payload = await body.read_small(
-        call.request,
-        call.auth,
-        limit=s3xml.MAX_REQUEST_XML,
-        idle_timeout=call.config.body_idle_timeout,
-    )
+    payload = await call.read_xml()
     parts = s3xml.parse_complete_multipart_upload(payload)
     headers = call.request.headers
     result = await call.store.complete_multipart_upload(

@@ -200,13 +200,7 @@ async def delete_object(call: Call) -> web.StreamResponse:
 
 async def delete_objects(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html"""
-    payload = await body.read_small(
-        call.request,
-        call.auth,
-        limit=s3xml.MAX_DELETE_XML,
-        idle_timeout=call.config.body_idle_timeout,
-        integrity_required=True,
-    )
+    payload = await call.read_xml(integrity_required=True, limit=s3xml.MAX_DELETE_XML)
     wanted = s3xml.parse_delete_objects(payload)
     outcomes = [_delete_outcome(key, version) for key, version in wanted.objects]
     await call.store.delete_objects(call.bucket, [o.key for o in outcomes if o.error is None])

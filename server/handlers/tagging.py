@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server import body, s3xml
+from server import s3xml
 from server.context import Call, xml_response
 from storage import validate_tags
 
@@ -20,13 +20,7 @@ async def get_object_tagging(call: Call) -> web.StreamResponse:
 async def put_object_tagging(call: Call) -> web.StreamResponse:
     """https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectTagging.html
     An empty TagSet removes the tags, as the user guide says."""
-    payload = await body.read_small(
-        call.request,
-        call.auth,
-        limit=s3xml.MAX_REQUEST_XML,
-        idle_timeout=call.config.body_idle_timeout,
-        integrity_required=True,  # botocore's model: requestChecksumRequired
-    )
+    payload = await call.read_xml(integrity_required=True)  # botocore: requestChecksumRequired
     tags = validate_tags(s3xml.parse_tagging(payload))
     await call.store.put_object_tagging(call.bucket, call.key, tags)
     return web.Response()
