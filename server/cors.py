@@ -40,7 +40,7 @@ async def preflight(request: web.Request, bucket: str | None) -> web.Response:
         h.strip() for h in request.headers.get("Access-Control-Request-Headers", "").split(",")
     ]
     requested = [h for h in requested if h]
-    rules = None if bucket is None else await request.app[STORE].bucket_cors(bucket)
+    rules = None if bucket is None else request.app[STORE].bucket_cors(bucket)
     if not rules:
         raise S3Error("AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.")
     rule = cors_first_match(rules, origin, method, requested)
@@ -59,13 +59,13 @@ async def preflight(request: web.Request, bucket: str | None) -> web.Response:
     return web.Response(headers=headers)
 
 
-async def add_headers(request: web.Request, response: web.StreamResponse, bucket: str) -> None:
+def add_headers(request: web.Request, response: web.StreamResponse, bucket: str) -> None:
     """The CORS headers of an actual request from a browser (one that sent Origin), success or
     S3 error alike, so that the page can read either."""
     origin = request.headers.get("Origin")
     if not origin:
         return
-    rules = await request.app[STORE].bucket_cors(bucket)
+    rules = request.app[STORE].bucket_cors(bucket)
     rule = cors_first_match(rules or [], origin, request.method)
     if rule is not None:
         response.headers.update(_headers(rule, origin))

@@ -101,4 +101,4 @@ async def add_request_headers(request: web.Request, response: web.StreamResponse
     response.headers["Server"] = "s3mpu"
     bucket = request.get(BUCKET)
     if bucket:
-        await cors.add_headers(request, response, bucket)
+        cors.add_headers(request, response, bucket)

@@ -384,9 +384,9 @@ class Tx:
 
     # CORS
 
-    async def get_cors(self, bucket: str) -> list[cors.Rule] | None:
-        row = await self._one("SELECT rules FROM cors WHERE bucket = ?", bucket)
-        return None if row is None else cors.from_json(row[0])
+    async def all_cors(self) -> dict[str, list[cors.Rule]]:
+        rows = await self._all("SELECT bucket, rules FROM cors")
+        return {bucket: cors.from_json(rules) for bucket, rules in rows}
 
     async def put_cors(self, bucket: str, rules: Sequence[cors.Rule]) -> None:
         sql = "INSERT OR REPLACE INTO cors (bucket, rules) VALUES (?, ?)"
@@ -396,10 +396,6 @@ class Tx:
         await self._run("DELETE FROM cors WHERE bucket = ?", bucket)
 
     # Lifecycle
-
-    async def get_lifecycle(self, bucket: str) -> list[lifecycle.Rule] | None:
-        row = await self._one("SELECT rules FROM lifecycles WHERE bucket = ?", bucket)
-        return None if row is None else lifecycle.from_json(row[0])
 
     async def put_lifecycle(self, bucket: str, rules: Sequence[lifecycle.Rule]) -> None:
         sql = "INSERT OR REPLACE INTO lifecycles (bucket, rules) VALUES (?, ?)"

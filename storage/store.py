@@ -67,6 +67,11 @@ class Store:
         self.min_part_size = min_part_size
         self.lifecycle_day_seconds = lifecycle_day_seconds
         self._lock = lock
+        # Each bucket's lifecycle and CORS rules, as committed. Kept in memory because GET,
+        # HEAD and PUT consult them on every request, and safe because the data dir lock makes
+        # this Store the only writer; the rows are loaded at open.
+        self._lifecycles: dict[str, list[lifecycle.Rule]] = {}
+        self._cors: dict[str, list[cors.Rule]] = {}
 
     @classmethod
     async def open(
@@ -93,15 +98,18 @@ class Store:
             undo.push_async_callback(meta.close)
             async with meta.read() as tx:
                 referenced = await tx.referenced_blobs()
+                lifecycles, cors_rules = await tx.lifecycles(), await tx.all_cors()
             blobs.sweep(referenced)
             undo.pop_all()
-        return cls(
+        store = cls(
             meta,
             blobs,
             min_part_size=min_part_size,
             lifecycle_day_seconds=lifecycle_day_seconds,
             lock=lock,
         )
+        store._lifecycles, store._cors = lifecycles, cors_rules
+        return store
 
     async def close(self) -> None:
         try:
@@ -133,6 +141,8 @@ class Store:
             if await tx.bucket_in_use(name):
                 raise S3Error("BucketNotEmpty", BucketName=name)
             await tx.delete_bucket(name)
+        self._lifecycles.pop(name, None)
+        self._cors.pop(name, None)
 
     async def list_buckets(self) -> list[Bucket]:
         async with self.meta.read() as tx:
@@ -152,9 +162,11 @@ class Store:
         async with self.meta.write() as tx:
             await self._bucket(tx, bucket)
             await tx.put_cors(bucket, rules)
+        self._cors[bucket] = list(rules)
 
     async def get_bucket_cors(self, bucket: str) -> list[cors.Rule]:
-        rules = await self.bucket_cors(bucket, must_exist=True)
+        await self.head_bucket(bucket)
+        rules = self.bucket_cors(bucket)
         if rules is None:
             raise S3Error("NoSuchCORSConfiguration", BucketName=bucket)
         return rules
@@ -163,14 +175,12 @@ class Store:
         async with self.meta.write() as tx:
             await self._bucket(tx, bucket)
             await tx.delete_cors(bucket)
+        self._cors.pop(bucket, None)
 
-    async def bucket_cors(self, bucket: str, *, must_exist: bool = False) -> list[cors.Rule] | None:
-        """The bucket's CORS rules; None when it has none (or, unless ``must_exist``, when
-        there is no such bucket: a browser's preflight learns nothing more)."""
-        async with self.meta.read() as tx:
-            if must_exist:
-                await self._bucket(tx, bucket)
-            return await tx.get_cors(bucket)
+    def bucket_cors(self, bucket: str) -> list[cors.Rule] | None:
+        """The bucket's CORS rules; None when it has none, or when there is no such bucket (a
+        browser's preflight learns nothing more)."""
+        return self._cors.get(bucket)
 
     # Lifecycle
 
@@ -179,11 +189,11 @@ class Store:
         async with self.meta.write() as tx:
             await self._bucket(tx, bucket)
             await tx.put_lifecycle(bucket, rules)
+        self._lifecycles[bucket] = list(rules)
 
     async def get_bucket_lifecycle(self, bucket: str) -> list[lifecycle.Rule]:
-        async with self.meta.read() as tx:
-            await self._bucket(tx, bucket)
-            rules = await tx.get_lifecycle(bucket)
+        await self.head_bucket(bucket)
+        rules = self._lifecycles.get(bucket)
         if rules is None:
             raise S3Error("NoSuchLifecycleConfiguration", BucketName=bucket)
         return rules
@@ -192,22 +202,17 @@ class Store:
         async with self.meta.write() as tx:
             await self._bucket(tx, bucket)
             await tx.delete_lifecycle(bucket)
+        self._lifecycles.pop(bucket, None)
 
-    async def abort_rule(self, upload: Upload) -> tuple[str, float] | None:
+    def abort_rule(self, upload: Upload) -> tuple[str, float] | None:
         """The lifecycle rule that will abort ``upload`` and when, if one applies."""
-        async with self.meta.read() as tx:
-            rules = await tx.get_lifecycle(upload.bucket)
-        if rules is None:
-            return None
+        rules = self._lifecycles.get(upload.bucket, [])
         return lifecycle.abort_rule(rules, upload.key, upload.initiated, self.lifecycle_day_seconds)
 
-    async def expiration(self, info: ObjectInfo) -> tuple[str, float] | None:
+    def expiration(self, info: ObjectInfo) -> tuple[str, float] | None:
         """The lifecycle rule that will expire the object ``info`` describes and when, if one
         applies (x-amz-expiration)."""
-        async with self.meta.read() as tx:
-            rules = await tx.get_lifecycle(info.bucket)
-        if rules is None:
-            return None
+        rules = self._lifecycles.get(info.bucket, [])
         return lifecycle.expiration_rule(
             rules, info.key, info.size, info.last_modified, self.lifecycle_day_seconds
         )
@@ -216,11 +221,9 @@ class Store:
         """Abort the uploads and delete the objects the buckets' rules say are due at ``now``;
         return how many of each. Each batch is claimed and deleted in one write transaction, so
         a Complete, UploadPart or overwrite racing the sweep either wins or finds it gone."""
-        async with self.meta.read() as tx:
-            configurations = await tx.lifecycles()
         aborted = expired = 0
         day = self.lifecycle_day_seconds
-        for bucket, rules in configurations.items():
+        for bucket, rules in list(self._lifecycles.items()):
             for rule in rules:
                 if not rule.enabled:
                     continue

@@ -34,12 +34,12 @@ async def delete_bucket_lifecycle(call: Call) -> web.StreamResponse:
     return web.Response(status=204)
 
 
-async def expiration_headers(call: Call, info: ObjectInfo) -> dict[str, str]:
+def expiration_headers(call: Call, info: ObjectInfo) -> dict[str, str]:
     """x-amz-expiration, when a lifecycle rule will expire the object: PutObject, GetObject,
     HeadObject and CompleteMultipartUpload answer it.
     https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html#API_HeadObject_ResponseSyntax
     """
-    found = await call.store.expiration(info)
+    found = call.store.expiration(info)
     if found is None:
         return {}
     rule_id, when = found

@@ -42,7 +42,7 @@ async def create_multipart_upload(call: Call) -> web.StreamResponse:
         tags=tags_from_headers(headers),
     )
     response = xml_response(s3xml.initiate_multipart_upload(upload))
-    response.headers.update(await _abort_headers(call, upload))
+    response.headers.update(_abort_headers(call, upload))
     if upload.checksum_algorithm and upload.checksum_type:
         response.headers["x-amz-checksum-algorithm"] = upload.checksum_algorithm
         response.headers["x-amz-checksum-type"] = upload.checksum_type
@@ -73,13 +73,13 @@ async def list_parts(call: Call) -> web.StreamResponse:
     response = xml_response(
         s3xml.list_parts(upload, parts, marker=marker, max_parts=max_parts, truncated=truncated)
     )
-    response.headers.update(await _abort_headers(call, upload))
+    response.headers.update(_abort_headers(call, upload))
     return response
 
 
-async def _abort_headers(call: Call, upload: Upload) -> dict[str, str]:
+def _abort_headers(call: Call, upload: Upload) -> dict[str, str]:
     """x-amz-abort-date and x-amz-abort-rule-id, when a lifecycle rule will abort ``upload``."""
-    found = await call.store.abort_rule(upload)
+    found = call.store.abort_rule(upload)
     if found is None:
         return {}
     rule_id, when = found
@@ -137,7 +137,7 @@ async def complete_multipart_upload(call: Call) -> web.StreamResponse:
     response = xml_response(s3xml.complete_multipart_upload(result, location))
     # The object's Last-Modified is the instant of this answer, give or take the commit.
     completed = ObjectInfo(call.bucket, call.key, result.size, result.etag, time.time(), {})
-    response.headers.update(await expiration_headers(call, completed))
+    response.headers.update(expiration_headers(call, completed))
     return response
 
 

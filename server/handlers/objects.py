@@ -44,7 +44,7 @@ async def put_object(call: Call) -> web.StreamResponse:
     headers = {"ETag": quote(info.etag)}
     # The checksum the client sent, or S3's default CRC64NVME; always FULL_OBJECT.
     headers.update(checksum_headers(info.checksum_algorithm, info.checksum, info.checksum_type))
-    headers.update(await expiration_headers(call, info))
+    headers.update(expiration_headers(call, info))
     return web.Response(headers=headers)
 
 
@@ -109,7 +109,7 @@ async def get_object(call: Call) -> web.StreamResponse:
         start, end = wanted.start, wanted.end
         headers = _response_headers(call, info, whole=wanted.whole(info.size))
         headers.update(wanted.headers)
-        headers.update(await expiration_headers(call, info))
+        headers.update(expiration_headers(call, info))
         response = web.StreamResponse(status=206 if wanted.partial else 200, headers=headers)
         response.content_length = end - start
         await response.prepare(call.request)
@@ -146,7 +146,7 @@ async def head_object(call: Call) -> web.StreamResponse:
         headers=_response_headers(call, info, whole=wanted.whole(info.size)),
     )
     response.headers.update(wanted.headers)
-    response.headers.update(await expiration_headers(call, info))
+    response.headers.update(expiration_headers(call, info))
     # HEAD answers the length a GET would send, with no body.
     response.headers["Content-Length"] = str(wanted.end - wanted.start)
     return response

@@ -11,6 +11,7 @@ import pytest
 
 from storage import (
     CompletedPart,
+    CorsRule,
     Digests,
     IncomingBody,
     LifecycleFilter,
@@ -306,9 +307,9 @@ async def test_apply_lifecycle_aborts_due_uploads_only(day_store: Store, tmp_pat
     other = await day_store.create_multipart_upload("b", "keep/a", {})
     for upload in (due, other):
         await day_store.upload_part("b", upload.key, upload.upload_id, 1, body(b"part"))
-    rule_id, when = await day_store.abort_rule(due) or ("", 0.0)
+    rule_id, when = day_store.abort_rule(due) or ("", 0.0)
     assert rule_id == "r"
-    assert await day_store.abort_rule(other) is None
+    assert day_store.abort_rule(other) is None
     assert await day_store.apply_lifecycle(when - 1) == (0, 0)
     assert await day_store.apply_lifecycle(when) == (1, 0)
     with pytest.raises(S3Error) as caught:
@@ -474,3 +475,27 @@ async def test_complete_if_none_match_retry_returns_first_answer(store: Store) -
     first = await store.complete_multipart_upload("b", "k", upload_id, parts, condition=NONE_MATCH)
     again = await store.complete_multipart_upload("b", "k", upload_id, parts, condition=NONE_MATCH)
     assert again == first
+
+
+async def test_bucket_rules_survive_a_restart_and_go_with_the_bucket(tmp_path: Path) -> None:
+    # Lifecycle and CORS rules are served from memory: they must be reloaded at open, and
+    # forgotten with their bucket.
+    first = await Store.open(tmp_path)
+    await first.create_bucket("b")
+    rules = [LifecycleRule("r", True, LifecycleFilter("tmp/"), abort_days=1)]
+    await first.put_bucket_lifecycle("b", rules)
+    await first.put_bucket_cors("b", [CorsRule(("GET",), ("*",))])
+    await first.close()
+    again = await Store.open(tmp_path)
+    try:
+        assert await again.get_bucket_lifecycle("b") == rules
+        assert again.bucket_cors("b") == [CorsRule(("GET",), ("*",))]
+        upload = await again.create_multipart_upload("b", "tmp/x", {})
+        assert again.abort_rule(upload) is not None
+        await again.abort_multipart_upload("b", "tmp/x", upload.upload_id)
+        await again.delete_bucket("b")
+        await again.create_bucket("b")
+        assert again.bucket_cors("b") is None
+        assert again.abort_rule(upload) is None
+    finally:
+        await again.close()
