@@ -1,8 +1,9 @@
 """The digests s3mpu computes over bodies: MD5 for ETags plus S3's checksum algorithms, and the
 arithmetic that turns part checksums into an object's checksum.
 
-Every algorithm is C-backed (hashlib, zlib, awscrt, which botocore itself uses for CRC32C and
-CRC64NVME) and releases the GIL on large buffers, so bodies can be hashed in worker threads.
+Every algorithm is C-backed (hashlib; ISA-L's CRC32, about four times zlib's speed here; awscrt,
+which botocore itself uses for CRC32C and CRC64NVME) and releases the GIL on large buffers, so
+bodies can be hashed in worker threads.
 Combining part checksums never reads a body: it works on the part checksums and sizes alone.
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
 """
@@ -12,11 +13,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import zlib
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from awscrt import checksums as crt
+from isal import isal_zlib
 
 # The S3 checksum algorithms, by the names S3 uses in x-amz-checksum-algorithm.
 CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
@@ -49,7 +50,7 @@ class _Crc:
 
 
 def _crc32(data: bytes | memoryview, value: int) -> int:
-    return zlib.crc32(data, value)
+    return int(isal_zlib.crc32(data, value))
 
 
 def _crc32c(data: bytes | memoryview, value: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 T = TypeVar("T")
 
@@ -35,18 +35,30 @@ def _accept(_: Digests) -> None:
     return None
 
 
+@runtime_checkable
+class BodyReader(Protocol):
+    """A body that fills buffers the store owns, straight from where it comes from (the socket)
+    with no copy of its own."""
+
+    async def readinto(self, buffer: memoryview, /) -> int:
+        """Put the body's next bytes at the start of ``buffer``; return how many (at least one
+        while the body lasts, 0 at its end)."""
+        ...
+
+
 @dataclass
 class IncomingBody:
     """A request body on its way to disk.
 
-    ``chunks`` yields the decoded bytes as they arrive. The store computes MD5 plus ``digests``
+    ``source`` yields the decoded bytes as they arrive, as chunks or into the store's buffers
+    (a ``BodyReader``). The store computes MD5 plus ``digests``
     in the same pass as it writes, then calls ``verify`` once the stream is exhausted and before
     anything becomes visible: ``verify`` raises (an S3Error) to reject the body, and then nothing
     is stored. ``checksum_algorithm`` names the algorithm of the checksum the client sent with the
     body (None: none); the store decides which checksum it keeps.
     """
 
-    chunks: AsyncIterator[bytes | memoryview]
+    source: AsyncIterator[bytes | memoryview] | BodyReader
     max_size: int
     digests: frozenset[str] = frozenset()
     verify: Callable[[Digests], None] = _accept

@@ -493,7 +493,7 @@ class Store:
         async with self.open_object(source.bucket, source.key) as reader:
             start, end = source.byte_range(reader.info)
             body = IncomingBody(
-                chunks=reader.read(start, end),
+                source=reader.read(start, end),
                 max_size=MAX_PART_SIZE,
                 checksum_algorithm=upload.checksum_algorithm,
             )
@@ -529,7 +529,7 @@ class Store:
                 )
             start, end = source.byte_range(src)
             algorithm = checksum_algorithm or src.checksum_algorithm or DEFAULT_ALGORITHM
-            body = IncomingBody(chunks=reader.read(start, end), max_size=MAX_PUT_SIZE)
+            body = IncomingBody(source=reader.read(start, end), max_size=MAX_PUT_SIZE)
             written = await self._write(body, algorithm)
         info, segment = self._single_part(
             bucket,

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storage import CompletedPart, IncomingBody, S3Error, Store, blobs
-from storage.blobs import BlobStore, _write_all
+from storage.blobs import BlobStore, ChunkReader, _write_all
 from tests.storage.test_store import MIN, blob_files, body, read_all, tmp_files
 
 
@@ -178,7 +180,7 @@ async def test_cancelled_write_waits_for_its_thread_before_closing_the_file(
     before = data_files(tmp_path)
     monkeypatch.setattr(blobs, "_write_all", slow)
     task = asyncio.ensure_future(
-        store.put_object("b", "k", IncomingBody(chunks=endless(), max_size=1 << 40), {})
+        store.put_object("b", "k", IncomingBody(source=endless(), max_size=1 << 40), {})
     )
     await asyncio.to_thread(started.wait)
     task.cancel()
@@ -267,7 +269,7 @@ async def test_write_many_batches_digests_and_bytes(blob_store: BlobStore) -> No
     # Several batches, pieces that straddle batch boundaries, and a short last batch.
     data = os.urandom(2 * blobs.WRITE_BUFFER + 12345)
     body = IncomingBody(
-        chunks=_pieces(data, 300_001), max_size=len(data), digests=frozenset({"SHA256", "CRC32"})
+        source=_pieces(data, 300_001), max_size=len(data), digests=frozenset({"SHA256", "CRC32"})
     )
     written = await blob_store.write(body)
     assert written.size == len(data)
@@ -278,7 +280,7 @@ async def test_write_many_batches_digests_and_bytes(blob_store: BlobStore) -> No
 
 
 async def test_write_empty_body(blob_store: BlobStore) -> None:
-    written = await blob_store.write(IncomingBody(chunks=_pieces(b"", 1), max_size=0))
+    written = await blob_store.write(IncomingBody(source=_pieces(b"", 1), max_size=0))
     assert written.size == 0
     assert written.digests["MD5"] == hashlib.md5(b"").digest()
     assert blob_store.path(written.blob).read_bytes() == b""
@@ -289,7 +291,7 @@ async def test_write_stream_failure_mid_batches_leaves_nothing(
 ) -> None:
     data = os.urandom(3 * blobs.WRITE_BUFFER)
     body = IncomingBody(
-        chunks=_pieces(data, 65536, fail_after=2 * blobs.WRITE_BUFFER), max_size=1 << 30
+        source=_pieces(data, 65536, fail_after=2 * blobs.WRITE_BUFFER), max_size=1 << 30
     )
     with pytest.raises(ConnectionResetError):
         await blob_store.write(body)
@@ -300,7 +302,7 @@ async def test_write_too_large_after_batches_leaves_nothing(
     blob_store: BlobStore, tmp_path: Path
 ) -> None:
     data = os.urandom(blobs.WRITE_BUFFER * 2)
-    body = IncomingBody(chunks=_pieces(data, 100_000), max_size=blobs.WRITE_BUFFER + 1)
+    body = IncomingBody(source=_pieces(data, 100_000), max_size=blobs.WRITE_BUFFER + 1)
     with pytest.raises(S3Error) as caught:
         await blob_store.write(body)
     assert caught.value.code == "EntityTooLarge"
@@ -312,7 +314,7 @@ async def test_write_verify_failure_leaves_nothing(blob_store: BlobStore, tmp_pa
         raise S3Error("BadDigest")
 
     data = os.urandom(blobs.WRITE_BUFFER + 1)
-    body = IncomingBody(chunks=_pieces(data, 1 << 20), max_size=len(data), verify=refuse)
+    body = IncomingBody(source=_pieces(data, 1 << 20), max_size=len(data), verify=refuse)
     with pytest.raises(S3Error):
         await blob_store.write(body)
     assert all_files(tmp_path) == []
@@ -349,3 +351,61 @@ async def test_room_kept_free_by_default_is_a_share_of_the_filesystem(tmp_path: 
     await store.close()
     stats = os.statvfs(tmp_path)
     assert store.blobs.min_free == min(64 * 1024 * 1024, stats.f_blocks * stats.f_frsize // 100)
+
+
+@given(
+    data=st.binary(max_size=5000),
+    piece=st.integers(1, 700),
+    buffer=st.integers(1, 900),
+)
+@settings(max_examples=200, deadline=None)
+def test_chunk_reader_fills_buffers_with_the_chunks_in_order(
+    data: bytes, piece: int, buffer: int
+) -> None:
+    """Chunks of one size into buffers of another: every byte once, in order, each readinto
+    filling as much as the current chunk allows, and 0 only at the end."""
+
+    async def read_back() -> bytes:
+        reader = ChunkReader(_pieces(data, piece))
+        out = bytearray()
+        view = memoryview(bytearray(buffer))
+        while count := await reader.readinto(view):
+            assert 0 < count <= buffer
+            out += view[:count]
+        assert await reader.readinto(view) == 0
+        return bytes(out)
+
+    assert asyncio.run(read_back()) == data
+
+
+class _Trickle:
+    """A ``BodyReader`` that gives at most ``step`` bytes a call, as a socket does."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step, self.offset = data, step, 0
+
+    async def readinto(self, buffer: memoryview, /) -> int:
+        count = min(len(buffer), self.step, len(self.data) - self.offset)
+        buffer[:count] = self.data[self.offset : self.offset + count]
+        self.offset += count
+        return count
+
+
+async def test_write_from_a_body_reader_fills_whole_batches(blob_store: BlobStore) -> None:
+    data = os.urandom(2 * blobs.WRITE_BUFFER + 777)
+    body = IncomingBody(source=_Trickle(data, 250_000), max_size=len(data))
+    written = await blob_store.write(body)
+    assert written.size == len(data)
+    assert written.digests["MD5"] == hashlib.md5(data).digest()
+    assert blob_store.path(written.blob).read_bytes() == data
+
+
+async def test_write_buffers_are_reused_not_shared(blob_store: BlobStore) -> None:
+    """Concurrent writes each get buffers of their own; afterwards a few are kept as spares."""
+    datas = [os.urandom(blobs.WRITE_BUFFER + i) for i in range(6)]
+    written = await asyncio.gather(
+        *(blob_store.write(IncomingBody(source=_Trickle(d, 65536), max_size=len(d))) for d in datas)
+    )
+    for data, blob in zip(datas, written, strict=True):
+        assert blob_store.path(blob.blob).read_bytes() == data
+    assert len(blob_store._spare) == blobs.SPARE_BUFFERS

@@ -33,7 +33,7 @@ async def _chunks(*pieces: bytes) -> AsyncIterator[bytes]:
 
 
 def body(*pieces: bytes, max_size: int = 1 << 30) -> IncomingBody:
-    return IncomingBody(chunks=_chunks(*pieces), max_size=max_size)
+    return IncomingBody(source=_chunks(*pieces), max_size=max_size)
 
 
 def blob_files(root: Path) -> list[Path]:
@@ -80,7 +80,7 @@ async def test_rejected_body_stores_nothing_and_keeps_the_old_object(
     def reject(_: Digests) -> None:
         raise S3Error("BadDigest")
 
-    bad = IncomingBody(chunks=_chunks(b"new bytes"), max_size=100, verify=reject)
+    bad = IncomingBody(source=_chunks(b"new bytes"), max_size=100, verify=reject)
     with pytest.raises(S3Error):
         await store.put_object("b", "k", bad, {})
     assert await read_all(store, "k") == b"old"
@@ -94,7 +94,7 @@ async def test_body_that_fails_midway_leaves_no_file(store: Store, tmp_path: Pat
         raise S3Error("IncompleteBody")
 
     with pytest.raises(S3Error):
-        await store.put_object("b", "k", IncomingBody(chunks=broken(), max_size=1 << 30), {})
+        await store.put_object("b", "k", IncomingBody(source=broken(), max_size=1 << 30), {})
     assert blob_files(tmp_path) == []
     assert tmp_files(tmp_path) == []
 
@@ -418,7 +418,7 @@ async def test_put_object_condition_broken_while_streaming_is_a_conflict(
         await store.put_object("b", "k", body(b"winner"), {})
         yield b"body"
 
-    racing = IncomingBody(chunks=racing_chunks(), max_size=1 << 20)
+    racing = IncomingBody(source=racing_chunks(), max_size=1 << 20)
     code = await _code_of(store.put_object("b", "k", racing, {}, NONE_MATCH))
     assert code == "ConditionalRequestConflict"
     assert await read_all(store, "k") == b"winner"
@@ -435,7 +435,7 @@ async def test_put_object_if_match_object_deleted_while_streaming_is_a_conflict(
         yield b"new"
         await store.delete_object("b", "k")
 
-    racing = IncomingBody(chunks=racing_chunks(), max_size=1 << 20)
+    racing = IncomingBody(source=racing_chunks(), max_size=1 << 20)
     condition = WriteCondition(if_match=old.etag)
     code = await _code_of(store.put_object("b", "k", racing, {}, condition))
     assert code == "ConditionalRequestConflict"

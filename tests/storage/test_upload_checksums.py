@@ -52,7 +52,7 @@ def body(data: bytes, algorithm: str | None = None) -> IncomingBody:
     (already verified by the server's verify callback, which these tests do not need)."""
     digests = frozenset({algorithm}) if algorithm else frozenset()
     return IncomingBody(
-        chunks=_chunks(data), max_size=1 << 30, digests=digests, checksum_algorithm=algorithm
+        source=_chunks(data), max_size=1 << 30, digests=digests, checksum_algorithm=algorithm
     )
 
 
