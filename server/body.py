@@ -22,6 +22,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from server import sigv4
 from server.chunked import ChunkedDecoder
+from server.receiver import SocketBody, can_take_over
 from storage import (
     CHECKSUM_ALGORITHMS,
     Digests,
@@ -194,12 +195,14 @@ def request_body(
     streaming = payload_hash.startswith("STREAMING-")
     if "aws-chunked" in headers.get("Content-Encoding", "").lower() and not streaming:
         raise S3Error("InvalidArgument", "aws-chunked needs a STREAMING- x-amz-content-sha256")
-    chunks: AsyncIterator[bytes | memoryview] = _socket_chunks(request, idle_timeout)
+    source: AsyncIterator[bytes | memoryview] | SocketBody = _socket_chunks(request, idle_timeout)
     decoder: ChunkedDecoder | None = None
     if not streaming:
         if request.content_length is None:
             raise S3Error("MissingContentLength")
         size = request.content_length
+        if can_take_over(request):
+            source = SocketBody(request, idle_timeout, _send_continue)
     else:
         # The length that counts is the decoded one. Content-Length may be absent: botocore
         # sends aws-chunked bodies with Transfer-Encoding: chunked, as the AWS page allows
@@ -223,7 +226,7 @@ def request_body(
             on_chunk=signatures.chunk if signatures else None,
             on_trailer=signatures.trailer if signatures else None,
         )
-        chunks = _decoded(_socket_chunks(request, idle_timeout), decoder, size)
+        source = _decoded(_socket_chunks(request, idle_timeout), decoder, size)
     if size > max_size:
         raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=max_size)
 
@@ -257,7 +260,7 @@ def request_body(
             raise S3Error("BadDigest")
 
     return IncomingBody(
-        chunks=chunks,
+        source=source,
         max_size=max_size,
         digests=frozenset(digests),
         verify=verify,

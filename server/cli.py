@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
         help="how long a lifecycle-rule day lasts, in seconds (default: 86400; shorter to "
         "watch expiry happen in development)",
     )
+    serve.add_argument(
+        "--body-idle-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a client may send nothing mid-body before it gets RequestTimeout "
+        "(default: 60)",
+    )
     serve.add_argument("--log-level", default="INFO")
     check = commands.add_parser(
         "fsck",
@@ -155,6 +162,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         raise SystemExit("s3mpu: --min-free-space must not be negative")
     if not args.lifecycle_day_seconds > 0:
         raise SystemExit("s3mpu: --lifecycle-day-seconds must be positive")
+    if not args.body_idle_timeout > 0:
+        raise SystemExit("s3mpu: --body-idle-timeout must be positive")
     return Config(
         data_dir=args.data_dir,
         host=args.host,
@@ -165,6 +174,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         clock_offset=_clock_offset(),
         min_part_size=args.min_part_size,
         lifecycle_day_seconds=args.lifecycle_day_seconds,
+        body_idle_timeout=args.body_idle_timeout,
         fsync=not args.no_fsync,
         min_free_space=args.min_free_space,
         tls_cert=args.tls_cert,

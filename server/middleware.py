@@ -20,6 +20,7 @@ from server.auth import authenticate
 from server.body import awaits_continue
 from server.context import CONFIG, Call
 from server.handlers import HANDLERS
+from server.receiver import TAKEN_OVER
 from storage import S3Error
 
 log = logging.getLogger("s3mpu")
@@ -95,6 +96,11 @@ async def s3_middleware(request: web.Request, handler: Handler) -> web.StreamRes
 async def add_request_headers(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare: every response, streamed or not, carries S3's request id headers,
     and, for a browser's request to a bucket with CORS rules, the rule's CORS headers."""
+    if request.get(TAKEN_OVER):
+        # server/receiver.py: the connection cannot take another request. aiohttp has written
+        # its Connection header by now, so both are set here.
+        response.force_close()
+        response.headers["Connection"] = "close"
     request_id = request.get(REQUEST_ID, "")
     response.headers["x-amz-request-id"] = request_id
     response.headers["x-amz-id-2"] = request_id

@@ -80,6 +80,7 @@ def test_real_credentials_may_listen_anywhere(monkeypatch: pytest.MonkeyPatch) -
         ["--tls-key", "k.pem"],
         ["--min-part-size", "-1"],
         ["--min-free-space", "-1"],
+        ["--body-idle-timeout", "0"],
         ["--domain", "."],
         ["--domain", "s3.test:9000"],
         ["--domain", "http://s3.test"],
