@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import fcntl
 import hashlib
 import io
+import mmap
 import os
 import threading
 import time
@@ -57,7 +59,7 @@ def fill_up_after(monkeypatch: pytest.MonkeyPatch, room: int) -> None:
     def write_all(fh: BinaryIO, data: memoryview) -> None:
         nonlocal written
         fits = max(0, min(len(data), room - written))
-        fh.write(data[:fits])
+        _write_all(fh, data[:fits])
         written += fits
         if fits < len(data):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -409,3 +411,54 @@ async def test_write_buffers_are_reused_not_shared(blob_store: BlobStore) -> Non
     for data, blob in zip(datas, written, strict=True):
         assert blob_store.path(blob.blob).read_bytes() == data
     assert len(blob_store._spare) == blobs.SPARE_BUFFERS
+
+
+def _direct_supported(directory: Path) -> bool:
+    try:
+        os.close(os.open(directory / "probe", os.O_WRONLY | os.O_CREAT | blobs.DIRECT))
+    except OSError:
+        return False
+    finally:
+        (directory / "probe").unlink(missing_ok=True)
+    return True
+
+
+@pytest.mark.parametrize("fsync", [True, False])
+async def test_write_uses_o_direct_for_whole_batches_only_when_syncing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool
+) -> None:
+    """With fsync on, full batches go to disk with O_DIRECT and the short last one through the
+    page cache; with fsync off, nothing uses O_DIRECT. The bytes are the same either way."""
+    if not blobs.DIRECT or not _direct_supported(tmp_path):
+        pytest.skip("this filesystem does not take O_DIRECT")
+    store = BlobStore(tmp_path, fsync=fsync)
+    store.prepare()
+    seen: list[tuple[int, bool]] = []
+    real = blobs._write_all
+
+    def spy(fh: BinaryIO, data: memoryview) -> None:
+        seen.append((len(data), bool(fcntl.fcntl(fh.fileno(), fcntl.F_GETFL) & blobs.DIRECT)))
+        real(fh, data)
+
+    monkeypatch.setattr(blobs, "_write_all", spy)
+    data = os.urandom(2 * blobs.WRITE_BUFFER + 777)
+    written = await store.write(IncomingBody(source=_Trickle(data, 300_000), max_size=len(data)))
+    assert store.path(written.blob).read_bytes() == data
+    full = blobs.WRITE_BUFFER
+    # The short tail was tried with O_DIRECT, refused, and written without it.
+    assert seen == [(full, fsync), (full, fsync), (777, fsync)]
+
+
+def test_write_all_leaves_o_direct_for_a_short_tail(tmp_path: Path) -> None:
+    """An O_DIRECT file refuses a write that is not whole blocks (EINVAL): ``_write_all``
+    turns O_DIRECT off and writes it through the page cache."""
+    if not blobs.DIRECT or not _direct_supported(tmp_path):
+        pytest.skip("this filesystem does not take O_DIRECT")
+    buffer = mmap.mmap(-1, 3 * 4096)
+    buffer.write(os.urandom(3 * 4096))
+    with blobs._create(tmp_path / "f", direct=True) as fh:
+        assert fcntl.fcntl(fh.fileno(), fcntl.F_GETFL) & blobs.DIRECT
+        _write_all(fh, memoryview(buffer)[:8192])
+        _write_all(fh, memoryview(buffer)[8192 : 8192 + 100])
+        assert not fcntl.fcntl(fh.fileno(), fcntl.F_GETFL) & blobs.DIRECT
+    assert (tmp_path / "f").read_bytes() == buffer[: 8192 + 100]
