@@ -49,6 +49,10 @@ class ObjectReader:
         """The data file of ``span``, open for reading (for sendfile); the caller closes it."""
         return await self.blobs.open(span.blob)
 
+    def open_now(self, span: Span) -> BinaryIO:
+        """The data file of ``span``, opened in the calling thread: for a worker thread."""
+        return self.blobs.path(span.blob).open("rb")
+
     def read_span(self, span: Span) -> AsyncIterator[bytes]:
         """Yield the bytes of ``span``, read in a worker thread."""
         return self.blobs.read(span.blob, span.offset, span.length)

@@ -112,13 +112,12 @@ async def get_object(call: Call) -> web.StreamResponse:
         headers.update(expiration_headers(call, info))
         response = web.StreamResponse(status=206 if wanted.partial else 200, headers=headers)
         response.content_length = end - start
-        await response.prepare(call.request)
         try:
             await send_body(call.request, response, reader, start, end)
         except Exception as exc:
-            # The status line is sent: no S3 error can follow. Cut the connection so the
-            # client sees a short body, never wrong bytes. A client that hangs up is routine
-            # (a reader that needed only the start); anything else is worth a traceback.
+            # send_body sends the status line first: no S3 error can follow. Cut the connection
+            # so the client sees a short body, never wrong bytes. A client that hangs up is
+            # routine (a reader that needed only the start); anything else is worth a traceback.
             if isinstance(exc, ConnectionError):
                 log.debug("GetObject %s/%s: client went away mid-body", call.bucket, call.key)
             else:
