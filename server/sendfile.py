@@ -10,6 +10,10 @@ asyncio's loop.sendfile: that paid event-loop work on every wakeup (the socket t
 4 MiB at a time), a thread hop per part file, and sendfile(2) hands the socket 4 KiB page
 fragments the client's kernel then copies one by one.
 
+Data files written with O_DIRECT (storage/blobs.py) are not in the page cache, so the pump asks
+the kernel to read AHEAD bytes ahead of it (posix_fadvise WILLNEED), across part files: a GET
+of a freshly uploaded 1 GiB object went from about 500 to 700-800 MB/s on the bench's disk.
+
 The pump is used for at most PUMPS bodies at once, and lets go of a client that takes nothing
 for HANDBACK seconds; those bodies, the rest of a stalled one, and any body whose headers still
 wait in the transport's buffer go through the event loop with sendfile(2), as before. Over TLS
@@ -27,6 +31,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO
 
 from aiohttp import web
 
@@ -38,6 +43,9 @@ HANDBACK = 2.0  # seconds a client may take nothing before its body goes back to
 # Bytes of a part file mapped at once: large enough that a write fills the socket buffer
 # (4 MiB at most here, net.ipv4.tcp_wmem), small enough to keep the mapping modest.
 WINDOW = 4 << 20
+# Bytes the disk is asked to read ahead of the pump (posix_fadvise WILLNEED).
+AHEAD = 16 << 20
+WILLNEED = getattr(os, "POSIX_FADV_WILLNEED", 3)
 _POLL_MS = 250  # how often a waiting pump checks whether it was told to stop
 
 _pool = ThreadPoolExecutor(PUMPS, thread_name_prefix="s3mpu-get")
@@ -98,68 +106,87 @@ async def _pump(
         raise
 
 
+def _windows(spans: Sequence[Span]) -> list[tuple[int, int, int]]:
+    """The body as windows: (index of the span, offset in its file, length), each within one
+    WINDOW-sized, page-aligned stretch of the file, so that it can be mapped."""
+    windows = []
+    for i, span in enumerate(spans):
+        at, end = span.offset, span.offset + span.length
+        while at < end:
+            length = min(end - at, WINDOW - at % WINDOW)
+            windows.append((i, at, length))
+            at += length
+    return windows
+
+
 def _pump_spans(
     fd: int, reader: ObjectReader, spans: list[Span], stop: threading.Event
 ) -> list[Span]:
     """In a worker thread: write ``spans`` to socket ``fd`` (non-blocking, shared with the
     loop's), then close ``fd``. Returns the spans not sent, from a stall on."""
+    files: dict[int, BinaryIO] = {}
+
+    def file(i: int) -> BinaryIO:
+        if i not in files:
+            span = spans[i]
+            files[i] = reader.open_now(span)
+            if os.fstat(files[i].fileno()).st_size < span.offset + span.length:
+                raise OSError(f"data file {span.blob} is shorter than its metadata says")
+        return files[i]
+
     try:
         poller = select.poll()
         poller.register(fd, select.POLLOUT)
-        for i, span in enumerate(spans):
-            with reader.open_now(span) as fh:
-                if os.fstat(fh.fileno()).st_size < span.offset + span.length:
-                    raise OSError(f"data file {span.blob} is shorter than its metadata says")
-                try:
-                    _pump_file(fd, fh.fileno(), span.offset, span.length, poller, stop)
-                except _Stalled as stalled:
-                    sent = stalled.args[0]
-                    rest = Span(span.blob, span.offset + sent, span.length - sent)
-                    return [rest, *spans[i + 1 :]]
+        windows = _windows(spans)
+        asked = 0  # windows the kernel was asked to read ahead
+        for w, (i, at, length) in enumerate(windows):
+            # Data files written with O_DIRECT are not in the page cache: have the disk read
+            # the next AHEAD bytes, across part files, while this window goes out.
+            while asked < len(windows) and asked <= w + AHEAD // WINDOW:
+                j, ahead_at, ahead_length = windows[asked]
+                os.posix_fadvise(file(j).fileno(), ahead_at, ahead_length, WILLNEED)
+                asked += 1
+            try:
+                _write_window(fd, file(i).fileno(), at, length, poller, stop)
+            except _Stalled as stalled:
+                sent = at + stalled.args[0] - spans[i].offset
+                rest = Span(spans[i].blob, spans[i].offset + sent, spans[i].length - sent)
+                return [rest, *spans[i + 1 :]]
+            if w + 1 == len(windows) or windows[w + 1][0] != i:
+                files.pop(i).close()
         return []
     finally:
+        for fh in files.values():
+            fh.close()
         os.close(fd)
 
 
-def _pump_file(
-    fd: int, file: int, offset: int, length: int, poller: select.poll, stop: threading.Event
-) -> None:
-    """Write ``length`` bytes of ``file`` from ``offset`` to ``fd``, a window at a time.
-    Raises _Stalled(bytes sent) if the client takes nothing for HANDBACK seconds."""
-    sent = 0
-    while sent < length:
-        at = offset + sent
-        base = at - at % mmap.ALLOCATIONGRANULARITY  # a mapping starts on a page boundary
-        size = min(WINDOW, at + length - sent - base)
-        window = mmap.mmap(file, size, prot=mmap.PROT_READ, offset=base)
-        try:
-            sent += _write_window(fd, window, at - base, poller, stop, sent)
-        finally:
-            # The kernel copies the mapped pages in write(2): Python never touches them, so a
-            # file shortened underneath would fail the write (EFAULT), not kill the process.
-            window.close()
-
-
 def _write_window(
-    fd: int, window: mmap.mmap, start: int, poller: select.poll, stop: threading.Event, sent: int
-) -> int:
-    """Write ``window[start:]`` to ``fd``; return the bytes written. ``sent``: bytes of the
-    span sent before this window, for _Stalled."""
+    fd: int, file: int, at: int, length: int, poller: select.poll, stop: threading.Event
+) -> None:
+    """Write ``length`` bytes of ``file`` from ``at`` (all in one window) to ``fd``. Raises
+    _Stalled(bytes written) if the client takes nothing for HANDBACK seconds."""
+    base = at - at % mmap.ALLOCATIONGRANULARITY  # a mapping starts on a page boundary
+    window = mmap.mmap(file, at + length - base, prot=mmap.PROT_READ, offset=base)
     done = 0
     idle_since = time.monotonic()
-    with memoryview(window) as view:
-        while start + done < len(view):
-            if stop.is_set():
-                raise ConnectionAbortedError("the response was abandoned")
-            try:
-                done += os.write(fd, view[start + done :])
-                idle_since = time.monotonic()
-            except BlockingIOError:
-                if time.monotonic() - idle_since > HANDBACK:
-                    raise _Stalled(sent + done) from None
-                # POLLERR or POLLHUP also wake it: the next write then raises.
-                poller.poll(_POLL_MS)
-    return done
+    try:
+        with memoryview(window) as view:
+            while done < length:
+                if stop.is_set():
+                    raise ConnectionAbortedError("the response was abandoned")
+                try:
+                    done += os.write(fd, view[at - base + done :])
+                    idle_since = time.monotonic()
+                except BlockingIOError:
+                    if time.monotonic() - idle_since > HANDBACK:
+                        raise _Stalled(done) from None
+                    # POLLERR or POLLHUP also wake it: the next write then raises.
+                    poller.poll(_POLL_MS)
+    finally:
+        # The kernel copies the mapped pages in write(2): Python never touches them, so a
+        # file shortened underneath would fail the write (EFAULT), not kill the process.
+        window.close()
 
 
 async def _send_in_loop(
