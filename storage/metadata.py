@@ -26,6 +26,8 @@ from storage.models import (
     Bucket,
     CompleteResult,
     FileRow,
+    ListedObject,
+    ListedUpload,
     ObjectInfo,
     Part,
     Segment,
@@ -85,7 +87,12 @@ CREATE TABLE IF NOT EXISTS uploads (
     result TEXT,
     tags TEXT
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, initiated, upload_id);
+-- ListMultipartUploads reads its pages from this index alone, in its order (it covers the listed
+-- columns); uploads_by_key, which lacked state and the checksum columns, made every listed upload
+-- a lookup in the table.
+CREATE INDEX IF NOT EXISTS uploads_listed
+    ON uploads (bucket, state, key, initiated, upload_id, checksum_algorithm, checksum_type);
+DROP INDEX IF EXISTS uploads_by_key;
 
 -- A bucket's lifecycle rules, as storage/lifecycle.py's JSON.
 CREATE TABLE IF NOT EXISTS lifecycles (
@@ -120,6 +127,9 @@ _OBJECT_COLUMNS = (
     "parts_count, tags"
 )
 _UPLOAD_COLUMNS = "upload_id, bucket, key, initiated, meta, checksum_algorithm, checksum_type, tags"
+# What a listing page renders, in ListedObject's and ListedUpload's order.
+_LISTED_OBJECT_COLUMNS = "key, size, etag, last_modified, checksum_algorithm, checksum_type"
+_LISTED_UPLOAD_COLUMNS = "key, initiated, upload_id, checksum_algorithm, checksum_type"
 
 
 def _tags_json(tags: Tags) -> str | None:
@@ -166,22 +176,74 @@ def _part(row: Sequence[Any]) -> Part:
     return Part(part_number=row[0], size=row[1], etag=row[2], last_modified=row[3], checksum=row[4])
 
 
-def _key_range(prefix: str, position: Position | None, sort_columns: str) -> tuple[str, list[Any]]:
-    """SQL conditions for keys under ``prefix`` from ``position`` (see listing.py)."""
-    clauses = ["key >= ?"]
-    args: list[Any] = [prefix]
+def _key_range(
+    prefix: str, position: Position | None, sort_columns: Sequence[str] = ("key",)
+) -> tuple[str, list[Any]]:
+    """SQL conditions for keys under ``prefix`` from ``position`` (see listing.py), ordered by
+    ``sort_columns`` (key first).
+
+    The conditions hold a single lower bound on key, the greater of the prefix and the
+    position's key: given two lower bounds, SQLite seeks the index to one of them and filters
+    every row up to the other, which made a page from the middle of 100,000 keys read all the
+    keys before it. The rest of a position's sort tuple only decides among rows of its key.
+    """
+    low, operator, tail, tail_args = prefix, ">=", "", []
+    if isinstance(position, AtLeast):
+        low = max(low, position.key)
+    elif isinstance(position, After) and position.sort[0] >= prefix:
+        # (A position before the prefix is behind every key under it: no condition then.)
+        low, rest = position.sort[0], position.sort[1:]
+        if rest:
+            # The rows of the position's own key follow it by the rest of the sort tuple.
+            columns = ", ".join(sort_columns[1:])
+            tail = f" AND (key > ? OR ({columns}) > ({', '.join('?' * len(rest))}))"
+            tail_args = [low, *rest]
+        else:
+            operator = ">"
+    clauses, args = [f"key {operator} ?"], [low]
     end = prefix_end(prefix)
     if end is not None:
         clauses.append("key < ?")
         args.append(end)
-    if isinstance(position, After):
-        placeholders = ", ".join("?" * len(position.sort))
-        clauses.append(f"({sort_columns}) > ({placeholders})")
-        args.extend(position.sort)
-    elif isinstance(position, AtLeast):
-        clauses.append("key >= ?")
-        args.append(position.key)
-    return " AND ".join(clauses), args
+    return " AND ".join(clauses) + tail, args + tail_args
+
+
+# A listing page's queries. Each reads its rows in the order of a primary key or of a covering
+# index, from one seek (tests/storage/test_metadata_listing.py checks their query plans).
+Query = tuple[str, tuple[Any, ...]]
+
+
+def objects_page(bucket: str, prefix: str, position: Position, limit: int) -> Query:
+    where, args = _key_range(prefix, position)
+    sql = (
+        f"SELECT {_LISTED_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND {where} "
+        "ORDER BY key LIMIT ?"
+    )
+    return sql, (bucket, *args, limit)
+
+
+def uploads_page(bucket: str, prefix: str, position: Position, limit: int) -> Query:
+    where, args = _key_range(prefix, position, ("key", "initiated", "upload_id"))
+    sql = (
+        f"SELECT {_LISTED_UPLOAD_COLUMNS} FROM uploads WHERE bucket = ? AND state = 'open' "
+        f"AND {where} ORDER BY key, initiated, upload_id LIMIT ?"
+    )
+    return sql, (bucket, *args, limit)
+
+
+_PARTS_PAGE = (
+    "SELECT "
+    + ", ".join(f"u.{name}" for name in _UPLOAD_COLUMNS.split(", "))
+    + ", u.state, "
+    + ", ".join(f"p.{name}" for name in _PART_COLUMNS.split(", "))
+    + " FROM uploads u LEFT JOIN parts p ON p.upload_id = u.upload_id AND p.part_number > ? "
+    "WHERE u.upload_id = ? ORDER BY p.part_number LIMIT ?"
+)
+
+
+def parts_page(upload_id: str, after: int, limit: int) -> Query:
+    """The upload's columns and state on every row, with one part each (NULLs: none)."""
+    return _PARTS_PAGE, (after, upload_id, limit)
 
 
 class Tx:
@@ -290,14 +352,12 @@ class Tx:
 
     async def list_objects(
         self, bucket: str, prefix: str, position: Position, limit: int
-    ) -> list[tuple[tuple[str], ObjectInfo]]:
-        where, args = _key_range(prefix, position, "key")
-        sql = (
-            f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND {where} "
-            "ORDER BY key LIMIT ?"
-        )
-        rows = await self._all(sql, bucket, *args, limit)
-        return [((row[1],), _object(row)) for row in rows]
+    ) -> list[tuple[tuple[str], ListedObject]]:
+        """Up to ``limit`` objects under ``prefix`` from ``position``, in key order: one round
+        trip to the database's thread, read straight off the objects table's key order."""
+        rows = await self._db.execute_fetchall(*objects_page(bucket, prefix, position, limit))
+        listed = ListedObject._make
+        return [((row[0],), listed(row)) for row in rows]
 
     # Multipart uploads
 
@@ -364,23 +424,27 @@ class Tx:
         sql = f"SELECT {_PART_COLUMNS}, blob FROM parts WHERE upload_id = ?"
         return {row[0]: (_part(row), row[5]) for row in await self._all(sql, upload_id)}
 
-    async def list_parts(self, upload_id: str, after: int, limit: int) -> list[Part]:
-        sql = (
-            f"SELECT {_PART_COLUMNS} FROM parts WHERE upload_id = ? AND part_number > ? "
-            "ORDER BY part_number LIMIT ?"
-        )
-        return [_part(row) for row in await self._all(sql, upload_id, after, limit)]
+    async def list_parts(
+        self, upload_id: str, after: int, limit: int
+    ) -> tuple[tuple[Upload, str] | None, list[Part]]:
+        """The upload and its state (None: no such upload) with up to ``limit`` of its parts
+        numbered above ``after``, in one statement, so in one snapshot even outside a
+        transaction (Metadata.read_one)."""
+        rows = list(await self._db.execute_fetchall(*parts_page(upload_id, after, limit)))
+        if not rows:
+            return None, []
+        first = rows[0]
+        parts = [_part(row[9:]) for row in rows if row[9] is not None]
+        return (_upload(first), first[8]), parts
 
     async def list_uploads(
         self, bucket: str, prefix: str, position: Position, limit: int
-    ) -> list[tuple[tuple[str, float, str], Upload]]:
-        where, args = _key_range(prefix, position, "key, initiated, upload_id")
-        sql = (
-            f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE bucket = ? AND state = 'open' AND "
-            f"{where} ORDER BY key, initiated, upload_id LIMIT ?"
-        )
-        rows = await self._all(sql, bucket, *args, limit)
-        return [((row[2], row[3], row[0]), _upload(row)) for row in rows]
+    ) -> list[tuple[tuple[str, float, str], ListedUpload]]:
+        """Up to ``limit`` open uploads under ``prefix`` from ``position``, in listing order:
+        one round trip, read from the uploads_listed index alone."""
+        rows = await self._db.execute_fetchall(*uploads_page(bucket, prefix, position, limit))
+        listed = ListedUpload._make
+        return [(row[:3], listed(row)) for row in rows]
 
     # CORS
 
@@ -528,6 +592,15 @@ class Metadata:
                 if exc.sqlite_errorcode & 0xFF == SQLITE_FULL:
                     raise S3Error("XMinioStorageFull") from exc
                 raise
+
+    @asynccontextmanager
+    async def read_one(self) -> AsyncIterator[Tx]:
+        """The reader for a single statement, outside any transaction: SQLite runs each
+        statement on a snapshot of its own, so a read that takes one query needs no BEGIN
+        and COMMIT, two round trips to the database's thread. Use read() for more queries.
+        https://www.sqlite.org/isolation.html"""
+        async with self._read_lock:
+            yield Tx(self._reader)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import Generic, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 T = TypeVar("T")
 
@@ -107,6 +107,29 @@ class Upload:
     checksum_algorithm: str | None = None
     checksum_type: str | None = None
     tags: Tags = ()
+
+
+class ListedObject(NamedTuple):
+    """What ListObjects shows of an object: the columns it renders and no more (a page holds up
+    to 1,000 of them, so they are plain tuples, not ObjectInfo with its metadata and tags)."""
+
+    key: str
+    size: int
+    etag: str  # unquoted
+    last_modified: float
+    checksum_algorithm: str | None
+    checksum_type: str | None
+
+
+class ListedUpload(NamedTuple):
+    """What ListMultipartUploads shows of an open upload; its first three fields are the order
+    uploads are listed in."""
+
+    key: str
+    initiated: float
+    upload_id: str
+    checksum_algorithm: str | None
+    checksum_type: str | None
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ from storage.models import (
     CompletedPart,
     CompleteResult,
     IncomingBody,
+    ListedObject,
+    ListedUpload,
     Meta,
     ObjectInfo,
     Page,
@@ -413,12 +415,14 @@ class Store:
 
     async def list_objects(
         self, bucket: str, *, prefix: str, delimiter: str, max_keys: int, after: str
-    ) -> Page[ObjectInfo]:
+    ) -> Page[ListedObject]:
         """ListObjects and ListObjectsV2: keys under ``prefix`` that sort after ``after``."""
         async with self.meta.read() as tx:
             await self._bucket(tx, bucket)
 
-            async def fetch(position: Position, limit: int) -> list[tuple[tuple[str], ObjectInfo]]:
+            async def fetch(
+                position: Position, limit: int
+            ) -> list[tuple[tuple[str], ListedObject]]:
                 return await tx.list_objects(bucket, prefix, position, limit)
 
             start = listing.start_position(prefix, after)
@@ -578,11 +582,14 @@ class Store:
         self, bucket: str, key: str, upload_id: str, *, max_parts: int, after: int
     ) -> tuple[Upload, list[Part], bool]:
         """ListParts: the upload, up to ``max_parts`` parts numbered above ``after``, and
-        whether more follow."""
-        async with self.meta.read() as tx:
-            upload = await self._open_upload(tx, bucket, key, upload_id)
-            parts = await tx.list_parts(upload_id, after, max_parts + 1)
-        return upload, parts[:max_parts], len(parts) > max_parts
+        whether more follow. One query reads the upload and the page together."""
+        async with self.meta.read_one() as tx:
+            found, parts = await tx.list_parts(upload_id, after, max_parts + 1)
+        if found is None or found[1] != "open" or (found[0].bucket, found[0].key) != (bucket, key):
+            async with self.meta.read() as tx:
+                await self._bucket(tx, bucket)
+            raise S3Error("NoSuchUpload", UploadId=upload_id)
+        return found[0], parts[:max_parts], len(parts) > max_parts
 
     async def list_multipart_uploads(
         self,
@@ -593,7 +600,7 @@ class Store:
         max_uploads: int,
         key_marker: str,
         upload_id_marker: str,
-    ) -> Page[Upload]:
+    ) -> Page[ListedUpload]:
         async with self.meta.read() as tx:
             await self._bucket(tx, bucket)
             start: Position = AtLeast(prefix)
@@ -607,7 +614,7 @@ class Store:
 
             async def fetch(
                 position: Position, limit: int
-            ) -> list[tuple[tuple[str, float, str], Upload]]:
+            ) -> list[tuple[tuple[str, float, str], ListedUpload]]:
                 return await tx.list_uploads(bucket, prefix, position, limit)
 
             return await listing.list_page(
