@@ -88,9 +88,20 @@ TARGETS = [
     Target("A at 4 concurrent: at most 3.0 server CPU-s per GiB", "a4_cpu", 3.0),
     Target("B: 50 MiB parts' Complete within 1.5x of 5 MiB parts'", "b_big_ratio", 1.5),
     Target("B: a 10,000-part Complete under 1 s (ms)", "b10000_ms", 1000.0),
-    Target("C: ListParts at most half of SeaweedFS's time", "c_parts_ms", 2.0, "seaweedfs"),
-    Target("C: a page of 1,000 uploads under 50 ms", "c_uploads_ms", 50.0),
-    Target("C: a page of 1,000 keys under 50 ms", "c_keys_ms", 50.0),
+    # C's targets against both measures (see bench/workloads.py): boto3's wall time includes
+    # botocore parsing the XML, which alone takes about 15 ms per 100 parts and over 100 ms per
+    # 1,000 keys on the development machine; the raw client's time to the last byte does not.
+    Target("C: ListParts at most half of SeaweedFS's time, boto3", "c_parts_ms", 2.0, "seaweedfs"),
+    Target(
+        "C: ListParts at most half of SeaweedFS's time, raw HTTP",
+        "c_parts_raw_ms",
+        2.0,
+        "seaweedfs",
+    ),
+    Target("C: a page of 1,000 uploads under 50 ms, boto3", "c_uploads_ms", 50.0),
+    Target("C: a page of 1,000 uploads under 50 ms, raw HTTP", "c_uploads_raw_ms", 50.0),
+    Target("C: a page of 1,000 keys under 50 ms, boto3", "c_keys_ms", 50.0),
+    Target("C: a page of 1,000 keys under 50 ms, raw HTTP", "c_keys_raw_ms", 50.0),
     Target("D: one GET stream at least 2x SeaweedFS", "d1_mbps", 2.0, "seaweedfs"),
     Target("E: peak RSS at most 150 MB", "e_rss", 150.0),
 ]

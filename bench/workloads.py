@@ -3,7 +3,9 @@ through rawclient. Each returns {measure key: value}; a failure is recorded, not
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -166,22 +168,25 @@ def _complete_ms(client: Any, key: str, upload_id: str, parts: list[dict[str, An
 
 def workload_b_c_parts(server: Running, client: Any, sizes: Sizes, *, sink: bool) -> Results:
     """B: Complete of N small parts; C: ListParts of 1,000 parts in pages of 100 (on the
-    1,000-part upload before it is completed)."""
+    1,000-part upload before it is completed), by boto3 and by the raw client."""
     results: Results = {}
     raw = _raw(server)
     for count in sizes.b_counts:
         key = f"b{count}"
-        with recorded(results, f"b{count}_ms", *(["c_parts_ms"] if count == sizes.c_parts else [])):
+        c_keys = ["c_parts_ms", "c_parts_raw_ms"] if count == sizes.c_parts else []
+        with recorded(results, f"b{count}_ms", *c_keys):
             upload_id, parts = _small_parts(raw, key, count)
-            if count == sizes.c_parts and not sink:
-                with recorded(results, "c_parts_ms"):
+            if c_keys and not sink:
+                with recorded(results, *c_keys):
                     results["c_parts_ms"] = _list_parts_ms(client, key, upload_id, count)
+                    results["c_parts_raw_ms"] = _list_parts_raw_ms(raw, key, upload_id, count)
             results[f"b{count}_ms"] = _complete_ms(client, key, upload_id, parts)
             client.delete_object(Bucket=BUCKET, Key=key)
     return results
 
 
 def _list_parts_ms(client: Any, key: str, upload_id: str, count: int) -> float:
+    """Milliseconds to list ``count`` parts in pages of 100 with boto3 (its parsing included)."""
     started = time.perf_counter()
     seen, marker = 0, 0
     while True:
@@ -196,6 +201,33 @@ def _list_parts_ms(client: Any, key: str, upload_id: str, count: int) -> float:
     if seen != count:
         raise RuntimeError(f"ListParts saw {seen} of {count} parts")
     return elapsed
+
+
+def _list_parts_raw_ms(raw: RawClient, key: str, upload_id: str, count: int) -> float:
+    """The same pages by the raw client: the sum of their times to the last byte."""
+    seconds, seen, marker = 0.0, 0, "0"
+    while True:
+        query = {"uploadId": upload_id, "max-parts": "100", "part-number-marker": marker}
+        took, data = raw.timed(f"/{BUCKET}/{key}", query)
+        seconds += took
+        seen += data.count(b"<Part>")
+        if not _truncated(data):
+            break
+        marker = _element(data, "NextPartNumberMarker") or ""
+    if seen != count:
+        raise RuntimeError(f"ListParts saw {seen} of {count} parts")
+    return seconds * 1000
+
+
+def _truncated(data: bytes) -> bool:
+    return b"<IsTruncated>true</IsTruncated>" in data
+
+
+def _element(data: bytes, name: str, *, last: bool = False) -> str | None:
+    """The text of the first (or ``last``) ``name`` element of a response, unescaped (None:
+    absent or empty)."""
+    found = re.findall(f"<{name}>([^<]*)</{name}>".encode(), data)
+    return html.unescape(found[-1 if last else 0].decode()) if found else None
 
 
 def workload_b_big(server: Running, client: Any, sizes: Sizes, *, in_memory: bool) -> Results:
@@ -228,13 +260,17 @@ def workload_b_big(server: Running, client: Any, sizes: Sizes, *, in_memory: boo
     return results
 
 
-def _pages_ms(call: Callable[[str | None], tuple[int, str | None]], rows: int) -> float:
+# A listing page: given the last page's continuation (None: the first page), the seconds it
+# took, how many rows it listed and the next page's continuation (None: it was the last).
+PageCall = Callable[[str | None], tuple[float, int, str | None]]
+
+
+def _pages_ms(call: PageCall, rows: int) -> float:
     """Median milliseconds per page of a paged listing; checks every row came back once."""
     times, seen, token = [], 0, None
     while True:
-        started = time.perf_counter()
-        got, token = call(token)
-        times.append((time.perf_counter() - started) * 1000)
+        seconds, got, token = call(token)
+        times.append(seconds * 1000)
         if got > 1000:
             raise RuntimeError(f"a page of {got} rows: no paging")
         seen += got
@@ -245,36 +281,76 @@ def _pages_ms(call: Callable[[str | None], tuple[int, str | None]], rows: int) -
     return statistics.median(times)
 
 
+def fill_c_listing(server: Running, client: Any, sizes: Sizes) -> None:
+    """C's rows: c_rows uploads under u/ and c_rows empty objects under k/, created through the
+    S3 API by the raw client, 16 requests at a time."""
+    raw = _raw(server)
+    client.list_multipart_uploads(Bucket=BUCKET, MaxUploads=1)  # implemented at all?
+    parallel(lambda i: raw.request("POST", f"/{BUCKET}/u/{i:06d}", {"uploads": ""}),
+             range(sizes.c_rows))  # fmt: skip
+    parallel(lambda i: raw.request("PUT", f"/{BUCKET}/k/{i:06d}"), range(sizes.c_rows))
+
+
 def workload_c_listing(server: Running, client: Any, sizes: Sizes) -> Results:
-    """C: ListMultipartUploads and ListObjectsV2 in pages of 1,000 over c_rows rows."""
+    """C: ListMultipartUploads and ListObjectsV2 in pages of 1,000 over the c_rows rows
+    fill_c_listing made: the median page by boto3 (its parsing included) and by the raw client
+    (to the last byte), walking the same pages the same way on every server."""
     results: Results = {}
     raw = _raw(server)
 
-    def uploads_page(token: str | None) -> tuple[int, str | None]:
-        marker = {}
+    def uploads_query(token: str | None) -> dict[str, str]:
+        query = {"prefix": "u/", "max-uploads": "1000"}
         if token is not None:
-            key_marker, upload_id_marker = token.split("\n")
-            marker = {"KeyMarker": key_marker, "UploadIdMarker": upload_id_marker}
+            query["key-marker"], query["upload-id-marker"] = token.split("\n")
+        return query
+
+    def uploads_page(token: str | None) -> tuple[float, int, str | None]:
+        query = uploads_query(token)
+        marker = {}
+        if "key-marker" in query:
+            marker = {"KeyMarker": query["key-marker"], "UploadIdMarker": query["upload-id-marker"]}
+        started = time.perf_counter()
         page = client.list_multipart_uploads(Bucket=BUCKET, Prefix="u/", MaxUploads=1000, **marker)
+        seconds = time.perf_counter() - started
         uploads = page.get("Uploads", [])
         if not page.get("IsTruncated"):
-            return len(uploads), None
+            return seconds, len(uploads), None
         # Some servers leave the Next*Marker out; the last upload listed is the same marker.
         key = page.get("NextKeyMarker") or uploads[-1]["Key"]
         upload_id = page.get("NextUploadIdMarker") or uploads[-1]["UploadId"]
-        return len(uploads), f"{key}\n{upload_id}"
+        return seconds, len(uploads), f"{key}\n{upload_id}"
 
-    def keys_page(token: str | None) -> tuple[int, str | None]:
+    def uploads_raw_page(token: str | None) -> tuple[float, int, str | None]:
+        query = {"uploads": "", **uploads_query(token)}
+        seconds, data = raw.timed(f"/{BUCKET}", query)
+        count = data.count(b"<Upload>")
+        if not _truncated(data):
+            return seconds, count, None
+        key = _element(data, "NextKeyMarker") or _element(data, "Key", last=True)
+        upload_id = _element(data, "NextUploadIdMarker") or _element(data, "UploadId", last=True)
+        return seconds, count, f"{key}\n{upload_id}"
+
+    def keys_page(token: str | None) -> tuple[float, int, str | None]:
         extra = {"ContinuationToken": token} if token else {}
+        started = time.perf_counter()
         page = client.list_objects_v2(Bucket=BUCKET, Prefix="k/", MaxKeys=1000, **extra)
-        return page.get("KeyCount", 0), page.get("NextContinuationToken")
+        seconds = time.perf_counter() - started
+        return seconds, page.get("KeyCount", 0), page.get("NextContinuationToken")
 
-    with recorded(results, "c_uploads_ms"):
-        client.list_multipart_uploads(Bucket=BUCKET, MaxUploads=1)  # implemented at all?
-        parallel(lambda i: raw.request("POST", f"/{BUCKET}/u/{i:06d}", {"uploads": ""}),
-                 range(sizes.c_rows))  # fmt: skip
-        results["c_uploads_ms"] = _pages_ms(uploads_page, sizes.c_rows)
-    with recorded(results, "c_keys_ms"):
-        parallel(lambda i: raw.request("PUT", f"/{BUCKET}/k/{i:06d}"), range(sizes.c_rows))
-        results["c_keys_ms"] = _pages_ms(keys_page, sizes.c_rows)
+    def keys_raw_page(token: str | None) -> tuple[float, int, str | None]:
+        query = {"list-type": "2", "prefix": "k/", "max-keys": "1000"}
+        if token:
+            query["continuation-token"] = token
+        seconds, data = raw.timed(f"/{BUCKET}", query)
+        next_token = _element(data, "NextContinuationToken") if _truncated(data) else None
+        return seconds, data.count(b"<Contents>"), next_token
+
+    for name, call in [
+        ("c_uploads_ms", uploads_page),
+        ("c_uploads_raw_ms", uploads_raw_page),
+        ("c_keys_ms", keys_page),
+        ("c_keys_raw_ms", keys_raw_page),
+    ]:
+        with recorded(results, name):
+            results[name] = _pages_ms(call, sizes.c_rows)
     return results

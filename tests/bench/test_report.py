@@ -56,3 +56,12 @@ def test_target_table_bounds_and_peer_ratios() -> None:
     assert "| A at 4 concurrent: at least 3x moto | 2.25x | no |" in lines
     assert "| E: peak RSS at most 150 MB | 200 | no |" in lines
     assert "| B: a 10,000-part Complete under 1 s (ms) | error: x | ? |" in lines
+
+
+def test_targets_name_the_measure_they_use() -> None:
+    from bench.report import TARGETS
+
+    for target in TARGETS:
+        if target.text.startswith("C:"):
+            assert target.text.endswith(("boto3", "raw HTTP"))
+            assert target.measure.endswith("_raw_ms") == target.text.endswith("raw HTTP")
