@@ -24,6 +24,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     store = await Store.open(
         config.data_dir,
         fsync=config.fsync,
+        direct_io=config.direct_io,
         min_part_size=config.min_part_size,
         lifecycle_day_seconds=config.lifecycle_day_seconds,
         min_free_space=config.min_free_space,

@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         help="do not sync data files and the database before answering (throw-away data only)",
     )
     serve.add_argument(
+        "--no-direct-io",
+        action="store_true",
+        help="write data files through the page cache, not with O_DIRECT: a large object read "
+        "right after it was written then comes from memory, at more CPU per write",
+    )
+    serve.add_argument(
         "--min-free-space",
         type=int,
         help="bytes of the data dir's filesystem that uploads leave free, so deletes and aborts "
@@ -176,6 +182,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         lifecycle_day_seconds=args.lifecycle_day_seconds,
         body_idle_timeout=args.body_idle_timeout,
         fsync=not args.no_fsync,
+        direct_io=not args.no_direct_io,
         min_free_space=args.min_free_space,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,

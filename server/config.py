@@ -29,6 +29,8 @@ class Config:
     )
     min_part_size: int = DEFAULT_MIN_PART_SIZE
     fsync: bool = True
+    # Data files written with O_DIRECT when fsync is on (--no-direct-io: through the page cache).
+    direct_io: bool = True
     # Bytes of the data dir's filesystem that uploads leave free for the database (None: 1%).
     min_free_space: int | None = None
     tls_cert: Path | None = None

@@ -187,9 +187,18 @@ async def _settle(write: asyncio.Future[None] | None) -> None:
 
 
 class BlobStore:
-    def __init__(self, root: Path, *, fsync: bool = True, min_free: int | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        fsync: bool = True,
+        direct: bool | None = None,
+        min_free: int | None = None,
+    ) -> None:
         self.root = root
         self.fsync = fsync
+        # O_DIRECT for data files; None: when syncing them.
+        self.direct = fsync if direct is None else direct
         # None: the default share of the filesystem, worked out by prepare().
         self.min_free = min_free
         # Bytes handed to worker threads to write and not written yet: not in statvfs's count.
@@ -255,7 +264,7 @@ class BlobStore:
         size = 0
         leftover: Path | None = tmp  # what to remove if this fails
         try:
-            with self._buffers() as buffers, _create(tmp, self.fsync) as fh:
+            with self._buffers() as buffers, _create(tmp, self.direct) as fh:
                 # The work running in worker threads, if any (the digests and write of a batch,
                 # or the fsync). Awaited through shield, so a cancelled request cannot cancel it
                 # under the thread, and settled before the file is closed and its buffer reused.

@@ -81,6 +81,7 @@ class Store:
         data_dir: Path,
         *,
         fsync: bool = True,
+        direct_io: bool = True,
         min_part_size: int = DEFAULT_MIN_PART_SIZE,
         lifecycle_day_seconds: float = lifecycle.DAY_SECONDS,
         min_free_space: int | None = None,
@@ -88,13 +89,16 @@ class Store:
         """Open (or create) the store in ``data_dir`` and remove what a crash left behind.
         Raises DataDirLocked if another process (a server, fsck) holds ``data_dir``.
         ``min_free_space``: bytes of the filesystem data files leave free for the database (None:
-        1% of it, at most 64 MiB)."""
+        1% of it, at most 64 MiB). ``direct_io``: data files are written with O_DIRECT when
+        ``fsync`` is on too (storage/blobs.py)."""
         async with contextlib.AsyncExitStack() as undo:  # undone only if opening fails
             # Locked before anything is swept: another server's uploads in flight are not
             # leftovers.
             lock = DataDirLock.acquire(data_dir)
             undo.callback(lock.release)
-            blobs = BlobStore(data_dir, fsync=fsync, min_free=min_free_space)
+            blobs = BlobStore(
+                data_dir, fsync=fsync, direct=fsync and direct_io, min_free=min_free_space
+            )
             blobs.prepare()
             meta = await Metadata.open(data_dir / METADATA_FILE, fsync=fsync)
             undo.push_async_callback(meta.close)

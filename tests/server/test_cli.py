@@ -38,6 +38,8 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.keys == {DEV_ACCESS_KEY: Key(DEV_ACCESS_KEY, DEV_SECRET_KEY)}
     assert config.clock_offset == 0
     assert config.fsync
+    assert config.direct_io
+    assert not _config(monkeypatch, "--no-direct-io").direct_io
 
 
 def test_domain(monkeypatch: pytest.MonkeyPatch) -> None:

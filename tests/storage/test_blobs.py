@@ -423,15 +423,18 @@ def _direct_supported(directory: Path) -> bool:
     return True
 
 
-@pytest.mark.parametrize("fsync", [True, False])
+@pytest.mark.parametrize(
+    ("fsync", "direct", "used"), [(True, None, True), (True, False, False), (False, None, False)]
+)
 async def test_write_uses_o_direct_for_whole_batches_only_when_syncing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool, direct: bool | None, used: bool
 ) -> None:
-    """With fsync on, full batches go to disk with O_DIRECT and the short last one through the
-    page cache; with fsync off, nothing uses O_DIRECT. The bytes are the same either way."""
+    """By default, with fsync on, full batches go to disk with O_DIRECT and the short last one
+    through the page cache; with fsync off, or direct=False (--no-direct-io), nothing uses
+    O_DIRECT. The bytes are the same either way."""
     if not blobs.DIRECT or not _direct_supported(tmp_path):
         pytest.skip("this filesystem does not take O_DIRECT")
-    store = BlobStore(tmp_path, fsync=fsync)
+    store = BlobStore(tmp_path, fsync=fsync, direct=direct)
     store.prepare()
     seen: list[tuple[int, bool]] = []
     real = blobs._write_all
@@ -446,7 +449,7 @@ async def test_write_uses_o_direct_for_whole_batches_only_when_syncing(
     assert store.path(written.blob).read_bytes() == data
     full = blobs.WRITE_BUFFER
     # The short tail was tried with O_DIRECT, refused, and written without it.
-    assert seen == [(full, fsync), (full, fsync), (777, fsync)]
+    assert seen == [(full, used), (full, used), (777, used)]
 
 
 def test_write_all_leaves_o_direct_for_a_short_tail(tmp_path: Path) -> None:
@@ -462,3 +465,17 @@ def test_write_all_leaves_o_direct_for_a_short_tail(tmp_path: Path) -> None:
         _write_all(fh, memoryview(buffer)[8192 : 8192 + 100])
         assert not fcntl.fcntl(fh.fileno(), fcntl.F_GETFL) & blobs.DIRECT
     assert (tmp_path / "f").read_bytes() == buffer[: 8192 + 100]
+
+
+@pytest.mark.parametrize(
+    ("fsync", "direct_io", "direct"),
+    [(True, True, True), (True, False, False), (False, True, False)],
+)
+async def test_store_writes_with_o_direct_only_when_syncing_and_asked(
+    tmp_path: Path, fsync: bool, direct_io: bool, direct: bool
+) -> None:
+    store = await Store.open(tmp_path, fsync=fsync, direct_io=direct_io)
+    try:
+        assert store.blobs.direct is direct
+    finally:
+        await store.close()
