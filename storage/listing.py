@@ -90,6 +90,15 @@ async def list_page(
         return page
     position = start
     batch = min(max_keys + 1, MAX_KEYS + 1)
+    if not delimiter and max_keys <= MAX_KEYS:
+        # Nothing folds: the page is the first max_keys rows, and one more says it is truncated.
+        rows = await fetch(position, max_keys + 1)
+        page.entries = [entry for _, entry in rows[:max_keys]]
+        page.truncated = len(rows) > max_keys
+        if page.entries:
+            last_sort, page.last_entry = rows[len(page.entries) - 1]
+            page.last_name = last_sort[0]
+        return page
     while True:
         rows = await fetch(position, batch)
         for sort, entry in rows:
