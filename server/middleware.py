@@ -96,9 +96,11 @@ async def s3_middleware(request: web.Request, handler: Handler) -> web.StreamRes
 async def add_request_headers(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare: every response, streamed or not, carries S3's request id headers,
     and, for a browser's request to a bucket with CORS rules, the rule's CORS headers."""
-    if request.get(TAKEN_OVER):
+    taken_over = request.get(TAKEN_OVER)
+    if taken_over is not None:
         # server/receiver.py: the connection cannot take another request. aiohttp has written
         # its Connection header by now, so both are set here.
+        taken_over.finish()
         response.force_close()
         response.headers["Connection"] = "close"
     request_id = request.get(REQUEST_ID, "")

@@ -28,8 +28,6 @@ from storage import S3Error
 
 # Bodies from this size on are taken over (see the module's docstring).
 TAKEOVER_SIZE = 1024 * 1024
-# Set on a request whose body was taken over: its response must close the connection.
-TAKEN_OVER = web.RequestKey("taken_over", bool)
 
 
 class _Receiver(asyncio.BufferedProtocol):
@@ -147,16 +145,16 @@ class SocketBody:
         try:
             count = await self._read(buffer[: self._left])
         except (HttpProcessingError, ConnectionError) as exc:
-            self._finish()
+            self.finish()
             raise S3Error("IncompleteBody") from exc
         except BaseException:
-            self._finish()
+            self.finish()
             raise
         self._left -= count
         if not self._left:
-            self._finish()
+            self.finish()
         elif not count:
-            self._finish()
+            self.finish()
             raise S3Error("IncompleteBody")
         return count
 
@@ -171,16 +169,22 @@ class SocketBody:
             if not isinstance(transport, asyncio.Transport) or transport.is_closing():
                 return 0
             # No await from the read above to the swap: aiohttp sees no more of the body.
-            self._request[TAKEN_OVER] = True
+            self._request[TAKEN_OVER] = self
             transport.pause_reading()
             self._receiver = _Receiver(transport, self._left)
             transport.set_protocol(self._receiver)
         return await self._receiver.readinto(buffer, self._idle_timeout)
 
-    def _finish(self) -> None:
-        """The body is done with (read, refused or failed): hand the connection back, its
-        payload ended for aiohttp, which closes it after the response."""
+    def finish(self) -> None:
+        """The body is done with (read, refused, failed, or left unread by the store): hand the
+        connection back, its payload ended for aiohttp, which closes it after the response
+        instead of waiting for the rest of the body. Idempotent."""
         if self._receiver is not None:
             self._receiver.restore()
             self._request.content.feed_eof()
             self._receiver = None
+
+
+# The body of a request that was taken over: its response must close the connection, and hand
+# the transport back if the store stopped reading before the body's end (a full disk).
+TAKEN_OVER = web.RequestKey("taken_over", SocketBody)

@@ -9,8 +9,12 @@ in tests/storage/test_blobs.py still cover the same paths.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.client
 import os
+import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,7 @@ from botocore.exceptions import ClientError
 
 from storage import fsck
 from tests.harness import Server, run_server
+from tests.server.rawhttp import TIMEOUT, UNSIGNED, sign
 
 MiB = 1024 * 1024
 SIZE = 8 * MiB
@@ -201,3 +206,34 @@ def test_body_that_overflows_its_last_write_is_refused(small_fs: Path, tmp_path:
         s3.put_object(Bucket="short", Key="k", Body=body[:50_000])
         assert s3.get_object(Bucket="short", Key="k")["Body"].read() == body[:50_000]
     assert asyncio.run(fsck(data_dir)).problems == []
+
+
+def test_put_object_large_raw_body_on_a_full_disk_closes_at_once(full: Server) -> None:
+    """A large plain body (received by server/receiver.py) that stops fitting mid-way: 507,
+    and the connection is closed right after the answer, not kept waiting for the rest of a
+    body the server will not read."""
+    s3 = full.client()
+    s3.create_bucket(Bucket="raw")
+    body = os.urandom(12 * MiB)
+    headers = sign(full, "PUT", "/raw/big", payload_hash=UNSIGNED)
+    headers["Content-Length"] = str(len(body))
+    head = b"".join(f"{name}: {value}\r\n".encode() for name, value in headers.items())
+    with socket.create_connection(("127.0.0.1", full.port), timeout=TIMEOUT) as sock:
+        sending = threading.Thread(target=_send_quietly, args=(sock, b"PUT /raw/big HTTP/1.1\r\n"
+                                   + head + b"\r\n" + body))  # fmt: skip
+        sending.start()
+        response = http.client.HTTPResponse(sock, method="PUT")
+        response.begin()
+        assert response.status == 507
+        response.read()
+        # aiohttp would otherwise linger for the body (10 s) before closing: well past this.
+        sock.settimeout(5)
+        with contextlib.suppress(ConnectionResetError):
+            assert sock.recv(1) == b""
+        sending.join()
+    assert leftovers(full.data_dir) == []
+
+
+def _send_quietly(sock: socket.socket, data: bytes) -> None:
+    with contextlib.suppress(OSError):
+        sock.sendall(data)
