@@ -252,13 +252,13 @@ class Tx:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
 
+    # One trip to the database thread each: a cursor's execute, fetch and close would be three.
     async def _one(self, sql: str, *args: Any) -> Any:
-        async with self._db.execute(sql, args) as cur:
-            return await cur.fetchone()
+        rows = await self._db.execute_fetchall(sql, args)
+        return next(iter(rows), None)
 
     async def _all(self, sql: str, *args: Any) -> list[Any]:
-        async with self._db.execute(sql, args) as cur:
-            return list(await cur.fetchall())
+        return list(await self._db.execute_fetchall(sql, args))
 
     async def _run(self, sql: str, *args: Any) -> int:
         async with self._db.execute(sql, args) as cur:
