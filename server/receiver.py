@@ -31,27 +31,24 @@ TAKEOVER_SIZE = 1024 * 1024
 
 
 class _Receiver(asyncio.BufferedProtocol):
-    """The transport's protocol while a body is received: fills the buffer it was given, and
-    forwards everything else to aiohttp's protocol."""
+    """The transport's protocol while a body is received: fills the buffer it was given (which
+    ends at the body's end at most, so nothing past it is read), and forwards everything else to
+    aiohttp's protocol."""
 
-    def __init__(self, transport: asyncio.Transport, remaining: int) -> None:
+    def __init__(self, transport: asyncio.Transport) -> None:
         self._transport = transport
         self._outer = transport.get_protocol()
-        self.remaining = remaining
         self.error: S3Error | None = None
-        self.received = 0  # a counter the idle timeout watches
         self._target = memoryview(bytearray())
         self._filled = 0
         self._waiter: asyncio.Future[None] | None = None
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._target[self._filled : self._filled + self.remaining]
+        return self._target[self._filled :]
 
     def buffer_updated(self, nbytes: int) -> None:
         self._filled += nbytes
-        self.remaining -= nbytes
-        self.received += nbytes
-        if self._filled == len(self._target) or not self.remaining:
+        if self._filled == len(self._target):
             # No buffer to fill until the store asks again: the kernel keeps the rest.
             self._transport.pause_reading()
             self._wake()
@@ -80,8 +77,6 @@ class _Receiver(asyncio.BufferedProtocol):
             self._waiter.set_result(None)
 
     async def readinto(self, buffer: memoryview, idle_timeout: float) -> int:
-        if not self.remaining:
-            return 0
         if self.error is not None:
             raise self.error
         self._target, self._filled = buffer, 0
@@ -89,9 +84,9 @@ class _Receiver(asyncio.BufferedProtocol):
         self._transport.resume_reading()
         try:
             while not self._waiter.done():
-                seen = self.received
+                seen = self._filled
                 done, _ = await asyncio.wait([self._waiter], timeout=idle_timeout)
-                if not done and self.received == seen:
+                if not done and self._filled == seen:
                     raise S3Error("RequestTimeout")
         finally:
             self._transport.pause_reading()
@@ -142,21 +137,19 @@ class SocketBody:
             self._before_first_read = None
         if not self._left:
             return 0
+        ended = True  # unless this read leaves more of the body to come
         try:
             count = await self._read(buffer[: self._left])
+            if not count:
+                raise S3Error("IncompleteBody")
+            self._left -= count
+            ended = not self._left
+            return count
         except (HttpProcessingError, ConnectionError) as exc:
-            self.finish()
             raise S3Error("IncompleteBody") from exc
-        except BaseException:
-            self.finish()
-            raise
-        self._left -= count
-        if not self._left:
-            self.finish()
-        elif not count:
-            self.finish()
-            raise S3Error("IncompleteBody")
-        return count
+        finally:
+            if ended:
+                self.finish()
 
     async def _read(self, buffer: memoryview) -> int:
         if self._receiver is None:
@@ -171,7 +164,7 @@ class SocketBody:
             # No await from the read above to the swap: aiohttp sees no more of the body.
             self._request[TAKEN_OVER] = self
             transport.pause_reading()
-            self._receiver = _Receiver(transport, self._left)
+            self._receiver = _Receiver(transport)
             transport.set_protocol(self._receiver)
         return await self._receiver.readinto(buffer, self._idle_timeout)
 

@@ -148,7 +148,7 @@ class ChunkReader:
         return count
 
 
-def body_reader(body: IncomingBody) -> BodyReader:
+def _body_reader(body: IncomingBody) -> BodyReader:
     source = body.source
     return source if isinstance(source, BodyReader) else ChunkReader(source)
 
@@ -257,7 +257,7 @@ class BlobStore:
         """Stream ``body`` to a new blob; return its id, size and digests. Raises, leaving no
         file behind, when the body is too large, fails ``body.verify``, or the stream fails."""
         loop = asyncio.get_running_loop()
-        reader = body_reader(body)
+        reader = _body_reader(body)
         md5 = new_hasher("MD5")
         others = {name: new_hasher(name) for name in body.digests - {"MD5"}}
         tmp = self._tmp / _new_id()
