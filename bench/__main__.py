@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 
 from bench import workloads
-from bench.report import Measure, Value, table, target_table
+from bench.report import Measure, Value, median_of_rounds, spread_table, table, target_table
 from bench.servers import CACHE, ROOT, TARGETS, Running, baseline, run
 from bench.workloads import MB, Sizes
 
@@ -171,7 +171,7 @@ def c_listing(
 def render(
     sizes: Sizes, quick: bool, servers: list[str], results: dict[str, dict[str, Value]],
     versions: dict[str, str], rates: dict[str, float], started: datetime.datetime, host: str,
-    note: str | None = None,
+    note: str | None = None, rounds: dict[str, list[dict[str, Value]]] | None = None,
 ) -> str:  # fmt: skip
     peers = [p for p in [*PEERS, "baseline"] if p in servers]
     floor = sum(1024**3 / MB / rate for rate in rates.values())
@@ -217,6 +217,15 @@ def render(
         "everything in memory).",
         "",
     ]
+    repeated = max((len(got) for got in (rounds or {}).values()), default=1)
+    if rounds and repeated > 1:
+        lines += [
+            f"Each figure above is the median of {repeated} rounds, every server once in each",
+            "round. The lowest and highest figure of each repeated measure:",
+            "",
+            spread_table(measures(sizes), rounds, servers),
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -236,7 +245,12 @@ def main() -> None:
     parser.add_argument(
         "--rows", type=int, help="uploads and keys listed in C (default: 100,000; --quick 5,000)"
     )
-    parser.add_argument("--repeat", type=int, default=1, help="run each server this many times")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every server this many times, in turns; the table shows each figure's median",
+    )
     parser.add_argument("--note", help="a paragraph to put above the results")
     parser.add_argument(
         "--render", type=Path, help="write the Markdown of a saved bench/.cache/results-*.json"
@@ -249,7 +263,7 @@ def main() -> None:
         text = render(
             sizes, saved["quick"], saved["servers"], saved["results"], saved["versions"],
             saved["rates"], datetime.datetime.fromisoformat(saved["started"]), saved["machine"],
-            args.note,
+            args.note, saved.get("rounds"),
         )  # fmt: skip
         (args.output or ROOT / "docs" / "benchmarks.md").write_text(text)
         return
@@ -269,31 +283,34 @@ def main() -> None:
     started = datetime.datetime.now(datetime.UTC)
     host = machine()
     rates = ceilings()
-    results: dict[str, dict[str, Value]] = {}
+    rounds: dict[str, list[dict[str, Value]]] = {name: [] for name in servers}
     versions: dict[str, str] = {}
     workdir = Path(tempfile.mkdtemp(prefix="s3mpu-bench-", dir=CACHE))
     try:
-        for round_ in range(args.repeat):
+        # Round by round, every server in each, so a slow spell of the shared machine falls on
+        # all of them rather than on one.
+        for _ in range(args.repeat):
             for name in servers:
-                label = name if args.repeat == 1 else f"{name}#{round_ + 1}"
-                results[label], versions[name] = bench_server(
+                got, versions[name] = bench_server(
                     name, sizes, workdir, log, args.workloads.lower()
                 )
-        if args.repeat > 1:
-            servers = [f"{s}#{r + 1}" for s in servers for r in range(args.repeat)]
+                rounds[name].append(got)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    results = {name: median_of_rounds(got) for name, got in rounds.items()}
     saved = CACHE / f"results-{started:%Y%m%d-%H%M%S}.json"
     saved.write_text(
         json.dumps(
             {
                 "results": results, "versions": versions, "rates": rates, "servers": servers,
                 "quick": args.quick, "c_rows": sizes.c_rows, "started": started.isoformat(),
-                "machine": host,
+                "machine": host, "rounds": rounds,
             }
         )
     )  # fmt: skip
-    text = render(sizes, args.quick, servers, results, versions, rates, started, host, args.note)
+    text = render(
+        sizes, args.quick, servers, results, versions, rates, started, host, args.note, rounds
+    )  # fmt: skip
     print(text)
     if output is not None:
         output.write_text(text)

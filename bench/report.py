@@ -7,6 +7,7 @@ s3mpu wins.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -69,6 +70,49 @@ def table(
             for peer in peers
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def median_of_rounds(rounds: Sequence[Mapping[str, Value]]) -> dict[str, Value]:
+    """One server's figures over several rounds of the same run: each measure's median over
+    the rounds that measured it; a measure no round measured keeps the first round's why-not."""
+    merged: dict[str, Value] = {}
+    for key in dict.fromkeys(key for got in rounds for key in got):
+        values = [got.get(key) for got in rounds]
+        numbers = [v for v in values if isinstance(v, float | int)]
+        merged[key] = (
+            float(statistics.median(numbers))
+            if numbers
+            else next((v for v in values if v is not None), None)
+        )
+    return merged
+
+
+def spread_table(
+    measures: Sequence[Measure],
+    rounds: Mapping[str, Sequence[Mapping[str, Value]]],
+    servers: Sequence[str],
+) -> str:
+    """A Markdown table of each measure's lowest and highest figure over the rounds, for the
+    measures some server measured more than once."""
+    lines = ["| measure | " + " | ".join(servers) + " |", "|---|" + "---:|" * len(servers)]
+    for measure in measures:
+        cells, repeated = [measure.label], False
+        for server in servers:
+            numbers = [
+                float(v)
+                for got in rounds.get(server, [])
+                if isinstance(v := got.get(measure.key), float | int)
+            ]
+            repeated = repeated or len(numbers) > 1
+            cells.append(
+                f"{fmt_value(min(numbers), measure.digits)} to "
+                f"{fmt_value(max(numbers), measure.digits)}"
+                if numbers
+                else ""
+            )
+        if repeated:
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -74,7 +74,9 @@ async def handle(request: web.Request) -> web.StreamResponse:
 
 
 async def _get(request: web.Request, key: str) -> web.StreamResponse:
-    size = sizes.get(key, 0)
+    if key not in sizes:  # so that D uploads its object when A did not run
+        return web.Response(status=404)
+    size = sizes[key]
     start, end = 0, size
     status = 200
     header = request.headers.get("Range", "")

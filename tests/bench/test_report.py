@@ -1,4 +1,12 @@
-from bench.report import Measure, fmt_ratio, fmt_value, ratio, table
+from bench.report import (
+    Measure,
+    fmt_ratio,
+    fmt_value,
+    median_of_rounds,
+    ratio,
+    spread_table,
+    table,
+)
 
 RATE = Measure("mbps", "MB/s", higher_is_better=True)
 TIME = Measure("ms", "ms", higher_is_better=False, digits=1)
@@ -65,3 +73,27 @@ def test_targets_name_the_measure_they_use() -> None:
         if target.text.startswith("C:"):
             assert target.text.endswith(("boto3", "raw HTTP"))
             assert target.measure.endswith("_raw_ms") == target.text.endswith("raw HTTP")
+
+
+def test_median_of_rounds_takes_each_measures_median() -> None:
+    rounds = [
+        {"mbps": 100.0, "ms": "error: x"},
+        {"mbps": 300.0, "ms": 4.0},
+        {"mbps": 200.0, "ms": 8.0, "rss": "skipped"},
+    ]
+    assert median_of_rounds(rounds) == {"mbps": 200.0, "ms": 6.0, "rss": "skipped"}
+
+
+def test_median_of_rounds_keeps_the_why_not_when_no_round_measured() -> None:
+    assert median_of_rounds([{"ms": "error: a"}, {"ms": "error: b"}]) == {"ms": "error: a"}
+
+
+def test_spread_table_shows_lowest_and_highest_of_repeated_measures() -> None:
+    rounds = {
+        "s3mpu": [{"mbps": 180.0, "ms": 5.0}, {"mbps": 240.0}],
+        "moto": [{"mbps": 60.0}, {"mbps": 55.0}],
+    }
+    lines = spread_table([RATE, TIME], rounds, ["s3mpu", "moto"]).splitlines()
+    assert lines[0] == "| measure | s3mpu | moto |"
+    assert lines[2] == "| MB/s | 180 to 240 | 55 to 60 |"
+    assert len(lines) == 3  # ms was measured once: no spread to show
