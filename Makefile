@@ -3,6 +3,9 @@ VENV ?= .venv
 PYTHON ?= python3
 # The npm project of the aws-sdk-js client in the compat matrix (compat/clients/).
 JS := compat/clients/js
+# s3fs's own virtualenv (compat/clients/s3fs/): its aiobotocore pins botocore, which must not
+# hold back the boto3 of $(VENV).
+S3FS := compat/clients/s3fs
 # Debian packages are installed as root; a developer who is not root gets sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -20,6 +23,14 @@ $(JS)/node_modules/.installed: $(JS)/package.json $(JS)/package-lock.json
 	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Rebuilt from scratch, so the stamp is only there after a complete install.
+$(S3FS)/.venv/.installed: $(S3FS)/requirements.txt
+	rm -rf $(S3FS)/.venv
+	$(PYTHON) -m venv $(S3FS)/.venv
+	$(S3FS)/.venv/bin/pip install --quiet --upgrade pip
+	$(S3FS)/.venv/bin/pip install --quiet -r $(S3FS)/requirements.txt
+	touch $@
+
 # rclone from Debian's package when it is not on PATH; nothing to do (and no apt) when it is.
 rclone:
 	@command -v rclone >/dev/null || { \
@@ -29,8 +40,8 @@ rclone:
 	    apt-get install -y -qq --no-install-recommends rclone >/dev/null; }
 	@command -v rclone >/dev/null
 
-# Every client the compat matrix runs: Python ones come with the test extras.
-clients: $(VENV)/.installed $(JS)/node_modules/.installed rclone
+# Every client the compat matrix runs: the Python ones come with the test extras, except s3fs.
+clients: $(VENV)/.installed $(JS)/node_modules/.installed $(S3FS)/.venv/.installed rclone
 
 install: $(VENV)/.installed clients
 

@@ -56,6 +56,21 @@ class Command:
             stderr=subprocess.PIPE,
         )
 
+    def stall(
+        self, s3: Any, bucket: str, key: str, args: list[str], line: bytes
+    ) -> tuple[str, Any]:
+        """Run the call ``args``, which uploads ``key`` and then waits on its stdin (the JS and
+        s3fs scripts' ``stall``); once the server lists two parts, send it ``line`` and wait
+        for it to exit 0. Returns the upload id and the JSON the call printed."""
+        process = self.popen(*args)
+        try:
+            upload_id = wait_for_parts(s3, bucket, key, 2, process)
+            out, err = process.communicate(line, timeout=60)
+        finally:
+            stop(process)
+        assert process.returncode == 0, err
+        return upload_id, json.loads(out)
+
 
 def expected_etag(data: bytes) -> str:
     """The ETag of ``data`` uploaded in PART-sized parts: proves it went multipart, 3 parts."""

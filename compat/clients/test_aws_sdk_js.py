@@ -9,7 +9,6 @@ https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-aws-sdk-lib-stor
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -23,9 +22,7 @@ from compat.clients.matrix import (
     assert_stored_multipart,
     assert_upload_gone,
     expected_etag,
-    stop,
     stored_files,
-    wait_for_parts,
 )
 from compat.helpers import client_for, new_bucket
 from tests.harness import ACCESS_KEY, REGION, SECRET_KEY, Server
@@ -81,12 +78,7 @@ def test_aws_sdk_js_upload_abort_midway(node: Command) -> None:
     s3 = client_for(node.server)
     bucket = new_bucket(s3)
     before = stored_files(node.server)
-    process = node.popen("stall", bucket, "stalled.bin", str(PART), str(STALLED))
-    try:
-        upload_id = wait_for_parts(s3, bucket, "stalled.bin", 2, process)
-        out, err = process.communicate(b"abort\n", timeout=60)
-    finally:
-        stop(process)
-    assert process.returncode == 0, err
-    assert json.loads(out) == {"aborted": True, "error": "AbortError"}
+    stall = ["stall", bucket, "stalled.bin", str(PART), str(STALLED)]
+    upload_id, out = node.stall(s3, bucket, "stalled.bin", stall, b"abort\n")
+    assert out == {"aborted": True, "error": "AbortError"}
     assert_upload_gone(node.server, s3, bucket, "stalled.bin", upload_id, before)
