@@ -25,6 +25,7 @@ body is sent: the caller holds the ObjectReader open, which leases them.
 from __future__ import annotations
 
 import asyncio
+import errno
 import mmap
 import os
 import select
@@ -56,6 +57,14 @@ _pumping = 0  # bodies in the pump now; only the event loop's thread changes it
 
 class _Stalled(Exception):
     """The client took nothing for HANDBACK seconds."""
+
+
+class _Shortened(Exception):
+    """The data file ends before the window being sent."""
+
+
+def _shorter(span: Span) -> OSError:
+    return OSError(f"data file {span.blob} is shorter than its metadata says")
 
 
 async def send_body(
@@ -130,10 +139,7 @@ def _pump_spans(
 
     def file(i: int) -> BinaryIO:
         if i not in files:
-            span = spans[i]
-            files[i] = reader.open_now(span)
-            if os.fstat(files[i].fileno()).st_size < span.offset + span.length:
-                raise OSError(f"data file {span.blob} is shorter than its metadata says")
+            files[i] = reader.open_now(spans[i])
         return files[i]
 
     try:
@@ -150,6 +156,8 @@ def _pump_spans(
                 asked += 1
             try:
                 _write_window(fd, file(i).fileno(), at, length, poller, stop)
+            except _Shortened:
+                raise _shorter(spans[i]) from None
             except _Stalled as stalled:
                 sent = at + stalled.args[0] - spans[i].offset
                 rest = Span(spans[i].blob, spans[i].offset + sent, spans[i].length - sent)
@@ -167,7 +175,13 @@ def _write_window(
     fd: int, file: int, at: int, length: int, poller: select.poll, stop: threading.Event
 ) -> None:
     """Write ``length`` bytes of ``file`` from ``at`` (all in one window) to ``fd``. Raises
-    _Stalled(bytes written) if the client takes nothing for HANDBACK seconds."""
+    _Stalled(bytes written) if the client takes nothing for HANDBACK seconds, _Shortened if
+    the file does not hold them (any more)."""
+    # A data file shortened by something outside the server (a disk error, fsck's findings,
+    # a hand at the shell): map only bytes that exist. Touching a mapped page past the end of
+    # the file is SIGBUS for user code; for write(2) it is EFAULT, caught below.
+    if os.fstat(file).st_size < at + length:
+        raise _Shortened
     base = at - at % mmap.ALLOCATIONGRANULARITY  # a mapping starts on a page boundary
     window = mmap.mmap(file, at + length - base, prot=mmap.PROT_READ, offset=base)
     done = 0
@@ -180,14 +194,19 @@ def _write_window(
                 try:
                     done += os.write(fd, view[at - base + done :])
                     idle_since = time.monotonic()
-                except BlockingIOError:
+                except OSError as exc:
+                    if exc.errno == errno.EFAULT:
+                        raise _Shortened from None  # shortened under the mapping, below
+                    if not isinstance(exc, BlockingIOError):
+                        raise
                     if time.monotonic() - idle_since > HANDBACK:
                         raise _Stalled(done) from None
                     # POLLERR or POLLHUP also wake it: the next write then raises.
                     poller.poll(_POLL_MS)
     finally:
         # The kernel copies the mapped pages in write(2): Python never touches them, so a
-        # file shortened underneath would fail the write (EFAULT), not kill the process.
+        # file shortened underneath fails the write with EFAULT (the bytes before the cut go
+        # out first), and does not kill the process with SIGBUS.
         window.close()
 
 
@@ -214,7 +233,7 @@ async def _send_in_loop(
                 # cannot after all; then this span and the rest are streamed.
                 sent = await loop.sendfile(transport, fh, span.offset, span.length, fallback=False)
                 if sent != span.length:
-                    raise OSError(f"data file {span.blob} is shorter than its metadata says")
+                    raise _shorter(span)
                 continue
             except asyncio.SendfileNotAvailableError:
                 native = False

@@ -1,5 +1,6 @@
 """GetObject bodies on the wire (server/sendfile.py): the pump's windows and part boundaries,
-more bodies at once than pump threads, clients that stall and clients that hang up mid-body.
+more bodies at once than pump threads, clients that stall and clients that hang up mid-body,
+data files shortened under a GET.
 https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
 """
 
@@ -103,12 +104,18 @@ def test_get_object_empty(own_server: Server, objects: dict[str, bytes]) -> None
     assert got["Body"].read() == b""
 
 
-def _open_get(server: Server, key: str) -> tuple[socket.socket, http.client.HTTPResponse]:
+def _open_get(
+    server: Server, key: str, receive_buffer: int | None = None
+) -> tuple[socket.socket, http.client.HTTPResponse]:
     """Send a GET on a fresh connection and read only the status line and headers."""
     target = f"/bodies/{key}"
     headers = sign(server, "GET", target, b"", None)
     lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+    sock = socket.socket()
+    sock.settimeout(60)
+    if receive_buffer is not None:  # set before connecting: it bounds the TCP window
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.connect(("127.0.0.1", server.port))
     sock.sendall(f"GET {target} HTTP/1.1\r\n{lines}Connection: close\r\n\r\n".encode())
     response = http.client.HTTPResponse(sock, method="GET")
     response.begin()
@@ -162,3 +169,85 @@ def test_get_object_client_hangs_up_mid_body(own_server: Server, objects: dict[s
     assert "Traceback" not in log, log
     assert "aborted mid-body" not in log, log
     assert_alive(own_server)
+
+
+# A data file shortened by something outside the server, before or during a GET. The status
+# line has gone out by then, so the body can only be cut: the connection closes before
+# Content-Length bytes, every byte sent is the object's, and the server goes on serving.
+
+
+def _object_and_file(server: Server, key: str) -> tuple[bytes, Path]:
+    """A BIG object of its own, and its data file."""
+    blobs = server.data_dir / "blobs"
+    before = set(blobs.rglob("*"))
+    body = _payload(BIG, -1)
+    server.client().put_object(Bucket="bodies", Key=key, Body=body)
+    (data_file,) = (path for path in set(blobs.rglob("*")) - before if path.is_file())
+    return body, data_file
+
+
+def _read_cut(response: http.client.HTTPResponse) -> bytes:
+    """The rest of a body the server must cut short."""
+    with pytest.raises(http.client.IncompleteRead) as cut:
+        response.read()
+    return cut.value.partial
+
+
+def _assert_cut(
+    server: Server, objects: dict[str, bytes], body: bytes, got: bytes, descriptors: int
+) -> None:
+    assert len(got) < len(body)
+    assert got == body[: len(got)]
+    # The server goes on serving: another object whole, and no descriptor left open.
+    assert _get(server.client(), "mp")["Body"].read() == objects["mp"]
+    deadline = time.monotonic() + 30
+    while _descriptors(server) > descriptors and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _descriptors(server) <= descriptors
+    assert_alive(server)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors in /proc")
+@pytest.mark.parametrize("cut_at", [0, WINDOW + 4097, 2 * WINDOW])
+def test_get_object_data_file_shortened_before_get(
+    own_server: Server, objects: dict[str, bytes], cut_at: int
+) -> None:
+    body, data_file = _object_and_file(own_server, f"short-{cut_at}")
+    descriptors = _descriptors(own_server)
+    os.truncate(data_file, cut_at)
+    sock, response = _open_get(own_server, f"short-{cut_at}")
+    with sock, response:
+        assert response.length == BIG
+        got = _read_cut(response)
+    assert len(got) <= cut_at
+    _assert_cut(own_server, objects, body, got, descriptors)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors in /proc")
+@pytest.mark.parametrize(
+    ("stall", "cut_at"),
+    [
+        (False, BIG // 2 + 123),  # ahead of the pump: its next window is cut
+        (False, 0),  # under the pump's mapped window: its write(2) fails (EFAULT, not SIGBUS)
+        (True, BIG // 2 + 123),  # the rest of the body goes through the loop's sendfile
+    ],
+    ids=["pumped", "pumped-under-the-window", "stalled-then-in-loop"],
+)
+def test_get_object_data_file_shortened_mid_body(
+    own_server: Server, objects: dict[str, bytes], stall: bool, cut_at: int
+) -> None:
+    # Read slowly (a small receive buffer, so the server cannot get far ahead), or not at all
+    # until the pump hands the body back to the event loop; shorten the file meanwhile.
+    key = f"shortened-{stall}-{cut_at}"
+    body, data_file = _object_and_file(own_server, key)
+    descriptors = _descriptors(own_server)
+    sock, response = _open_get(own_server, key, receive_buffer=64 << 10)
+    with sock, response:
+        if stall:
+            time.sleep(HANDBACK + 1)
+            got = b""
+        else:
+            got = response.read(1 << 20)
+        os.truncate(data_file, cut_at)
+        got += _read_cut(response)
+    _assert_cut(own_server, objects, body, got, descriptors)
