@@ -27,6 +27,14 @@ from storage import (
 
 log = logging.getLogger("s3mpu")
 
+# SIGTERM and SIGINT (handled by aiohttp's run_app) stop the server: it stops listening, gives
+# the requests in flight SHUTDOWN_GRACE seconds to finish, as long again once aiohttp has told
+# their bodies to stop, then cancels them (a cut upload stores nothing, DESIGN.md invariant 2)
+# and exits 0. aiohttp's default of 60 seconds per stage let a client that stalls mid-body
+# hold the process for two minutes, past any supervisor's patience (Docker sends SIGKILL
+# after 10 seconds).
+SHUTDOWN_GRACE = 3.0
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="s3mpu", description="An S3-compatible object server.")
@@ -219,6 +227,7 @@ def serve(config: Config) -> None:
         port=config.port,
         ssl_context=ssl_context,
         access_log=None,  # s3_middleware writes one line per request itself
+        shutdown_timeout=SHUTDOWN_GRACE,
         print=lambda _: print(
             f"s3mpu: serving {scheme}://{config.host}:{config.port} from {config.data_dir}",
             flush=True,
