@@ -5,17 +5,23 @@ BEGIN IMMEDIATE so they never deadlock on upgrade, and one reader, whose snapsho
 run beside the writer (WAL). Callers get a ``Tx`` with typed methods, so storage semantics stay
 in store.py and a PostgreSQL implementation of ``Tx`` could stand beside this one (DESIGN.md
 invariant 6).
+
+Each connection lives in a thread of its own (aiosqlite). A transaction written as a block
+(``write()``, ``read()``) goes there and back once per statement; one written as a body
+(``transact()``, ``snapshot()``) runs there whole, in one trip, and writes that wait for a
+commit are committed together, with one sync of the WAL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
@@ -246,23 +252,83 @@ def parts_page(upload_id: str, after: int, limit: int) -> Query:
     return _PARTS_PAGE, (after, upload_id, limit)
 
 
-class Tx:
-    """One transaction's queries."""
+class _Connection(Protocol):
+    """What a Tx runs its statements on."""
+
+    async def fetchall(self, sql: str, args: Sequence[Any]) -> list[Any]: ...
+
+    async def run(self, sql: str, args: Sequence[Any]) -> int: ...  # the rows changed
+
+    async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+
+class _Async:
+    """Statements sent one by one to the connection's thread, from the event loop."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
 
     # One trip to the database thread each: a cursor's execute, fetch and close would be three.
+    async def fetchall(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        return list(await self._db.execute_fetchall(sql, args))
+
+    async def run(self, sql: str, args: Sequence[Any]) -> int:
+        async with self._db.execute(sql, args) as cur:
+            return cur.rowcount
+
+    async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._db.executemany(sql, rows)
+
+
+class _Direct:
+    """Statements run at once, in the connection's thread: for the bodies of
+    Metadata.transact and Metadata.snapshot, whose awaits never suspend (run_now)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    async def fetchall(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        return self._db.execute(sql, args).fetchall()
+
+    async def run(self, sql: str, args: Sequence[Any]) -> int:
+        return self._db.execute(sql, args).rowcount
+
+    async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
+
+
+T = TypeVar("T")
+# A transaction's statements and decisions, as an async function of its Tx that awaits nothing
+# but the Tx's methods, so that it can run whole in the database's thread.
+Body = Callable[["Tx"], Coroutine[Any, Any, T]]
+
+
+def run_now(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a Body's coroutine to its end in this thread: on a _Direct connection it never
+    suspends."""
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    coroutine.close()
+    raise RuntimeError("a transaction body awaited something other than its Tx")
+
+
+class Tx:
+    """One transaction's queries."""
+
+    def __init__(self, db: _Connection) -> None:
+        self._db = db
+
     async def _one(self, sql: str, *args: Any) -> Any:
-        rows = await self._db.execute_fetchall(sql, args)
+        rows = await self._db.fetchall(sql, args)
         return next(iter(rows), None)
 
     async def _all(self, sql: str, *args: Any) -> list[Any]:
-        return list(await self._db.execute_fetchall(sql, args))
+        return await self._db.fetchall(sql, args)
 
     async def _run(self, sql: str, *args: Any) -> int:
-        async with self._db.execute(sql, args) as cur:
-            return cur.rowcount
+        return await self._db.run(sql, args)
 
     # Buckets
 
@@ -337,7 +403,7 @@ class Tx:
             _tags_json(info.tags),
             object_id,
         )
-        await self._db.executemany(
+        await self._db.run_many(
             "INSERT INTO segments (object_id, part_number, blob, size, etag, checksum) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [(object_id, s.part_number, s.blob, s.size, s.etag, s.checksum) for s in segments],
@@ -355,7 +421,7 @@ class Tx:
     ) -> list[tuple[tuple[str], ListedObject]]:
         """Up to ``limit`` objects under ``prefix`` from ``position``, in key order: one round
         trip to the database's thread, read straight off the objects table's key order."""
-        rows = await self._db.execute_fetchall(*objects_page(bucket, prefix, position, limit))
+        rows = await self._db.fetchall(*objects_page(bucket, prefix, position, limit))
         listed = ListedObject._make
         return [((row[0],), listed(row)) for row in rows]
 
@@ -430,7 +496,7 @@ class Tx:
         """The upload and its state (None: no such upload) with up to ``limit`` of its parts
         numbered above ``after``, in one statement, so in one snapshot even outside a
         transaction (Metadata.read_one)."""
-        rows = list(await self._db.execute_fetchall(*parts_page(upload_id, after, limit)))
+        rows = await self._db.fetchall(*parts_page(upload_id, after, limit))
         if not rows:
             return None, []
         first = rows[0]
@@ -442,7 +508,7 @@ class Tx:
     ) -> list[tuple[tuple[str, float, str], ListedUpload]]:
         """Up to ``limit`` open uploads under ``prefix`` from ``position``, in listing order:
         one round trip, read from the uploads_listed index alone."""
-        rows = await self._db.execute_fetchall(*uploads_page(bucket, prefix, position, limit))
+        rows = await self._db.fetchall(*uploads_page(bucket, prefix, position, limit))
         listed = ListedUpload._make
         return [(row[:3], listed(row)) for row in rows]
 
@@ -548,6 +614,9 @@ class Metadata:
         self._reader = reader
         self._write_lock = asyncio.Lock()
         self._read_lock = asyncio.Lock()
+        # Bodies waiting for the next group commit (transact), and the task committing them.
+        self._queued: list[tuple[Body[Any], asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path, *, fsync: bool = True) -> Metadata:
@@ -568,6 +637,8 @@ class Metadata:
         return cls(connections[0], connections[1])
 
     async def close(self) -> None:
+        if self._committer is not None:
+            await self._committer
         await self._writer.close()
         await self._reader.close()
 
@@ -579,7 +650,7 @@ class Metadata:
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
                 try:
-                    yield Tx(self._writer)
+                    yield Tx(_Async(self._writer))
                     await self._writer.execute("COMMIT")
                 except BaseException:
                     # After some errors (a full disk among them) SQLite has already rolled the
@@ -589,9 +660,94 @@ class Metadata:
                         await self._writer.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
-                if exc.sqlite_errorcode & 0xFF == SQLITE_FULL:
-                    raise S3Error("XMinioStorageFull") from exc
-                raise
+                raise _storage_error(exc) from exc
+
+    async def transact(self, body: Body[T]) -> T:
+        """Run ``body`` as a write transaction whole in the database's thread: one trip there
+        and back for all its statements, where write() makes one per statement.
+
+        Bodies that arrive while a commit is under way are committed together, with one sync
+        of the WAL (group commit). Each runs in a savepoint of its own, in the order they
+        arrived, and sees what those before it did: one that raises is rolled back alone, with
+        its error; the others are answered only once the commit that holds them is done, so
+        each still takes effect entirely or not at all, and durably when syncing."""
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((body, done))
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_queued())
+        return await _outcome(done)
+
+    async def _commit_queued(self) -> None:
+        group: list[tuple[Body[Any], asyncio.Future[Any]]] = []
+        try:
+            while self._queued:
+                group, self._queued = self._queued, []
+                async with self._write_lock:
+                    job = _in_thread(self._writer, self._commit_group, [b for b, _ in group])
+                    outcomes = await _outcome(asyncio.ensure_future(job))
+                for (_, done), (error, value) in zip(group, outcomes, strict=True):
+                    if error is None:
+                        done.set_result(value)
+                    else:
+                        done.set_exception(error)
+                group = []
+        except BaseException as exc:
+            failed = exc if isinstance(exc, Exception) else RuntimeError("the commit was stopped")
+            for _, done in group + self._queued:
+                if not done.done():
+                    done.set_exception(failed)
+            self._queued = []
+            raise
+        finally:
+            self._committer = None
+
+    def _commit_group(self, bodies: list[Body[Any]]) -> list[tuple[Exception | None, Any]]:
+        """In the writer's thread: commit ``bodies`` in one transaction; each one's (error,
+        value). When the transaction itself fails (its commit, or a statement after which SQLite
+        rolled all of it back, as on a full disk) each body is tried again in a transaction of
+        its own, so that one body's failure is never another's."""
+        try:
+            return self._commit_together(bodies)
+        except Exception as exc:
+            if len(bodies) == 1:
+                return [(_storage_error(exc), None)]
+        return [self._commit_group([body])[0] for body in bodies]
+
+    def _commit_together(self, bodies: list[Body[Any]]) -> list[tuple[Exception | None, Any]]:
+        db = self._writer._conn
+        outcomes: list[tuple[Exception | None, Any]] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for body in bodies:
+                db.execute("SAVEPOINT body")
+                try:
+                    outcomes.append((None, run_now(body(Tx(_Direct(db))))))
+                except Exception as exc:
+                    if not db.in_transaction:
+                        raise  # rolled back whole by SQLite: see write()
+                    db.execute("ROLLBACK TO body")
+                    outcomes.append((_storage_error(exc), None))
+                db.execute("RELEASE body")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    async def snapshot(self, body: Body[T]) -> T:
+        """Run ``body``'s reads whole in the database's thread, on one snapshot: one trip there
+        and back, where read() makes one per statement and two more for BEGIN and COMMIT."""
+        async with self._read_lock:
+            return await _in_thread(self._reader, self._read_now, body)
+
+    def _read_now(self, body: Body[T]) -> T:
+        db = self._reader._conn
+        db.execute("BEGIN")
+        try:
+            return run_now(body(Tx(_Direct(db))))
+        finally:
+            db.execute("COMMIT")
 
     @asynccontextmanager
     async def read_one(self) -> AsyncIterator[Tx]:
@@ -600,7 +756,7 @@ class Metadata:
         and COMMIT, two round trips to the database's thread. Use read() for more queries.
         https://www.sqlite.org/isolation.html"""
         async with self._read_lock:
-            yield Tx(self._reader)
+            yield Tx(_Async(self._reader))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
@@ -608,6 +764,44 @@ class Metadata:
         async with self._read_lock:
             await self._reader.execute("BEGIN")
             try:
-                yield Tx(self._reader)
+                yield Tx(_Async(self._reader))
             finally:
                 await self._reader.execute("COMMIT")
+
+
+def _in_thread(
+    db: aiosqlite.Connection, function: Callable[..., T], *args: Any
+) -> Coroutine[Any, Any, T]:
+    """Run ``function(*args)`` in ``db``'s thread, where its sqlite3 connection may be used:
+    aiosqlite's own way (Connection._execute), the one its public methods use."""
+    return db._execute(function, *args)  # type: ignore[no-untyped-call]
+
+
+def _storage_error(exc: Exception) -> Exception:
+    """A full disk is XMinioStorageFull, as when a data file cannot be written."""
+    if isinstance(exc, sqlite3.Error) and exc.sqlite_errorcode & 0xFF == SQLITE_FULL:
+        full = S3Error("XMinioStorageFull")
+        full.__cause__ = exc
+        return full
+    return exc
+
+
+async def _outcome(future: asyncio.Future[T]) -> T:
+    """``future``'s result, waited for to its end even if the caller is cancelled meanwhile:
+    whether a transaction committed decides what its caller must clean up (the data file of a
+    committed row must stay). The cancellation then reaches the caller: at once if the
+    transaction failed, at its next await if it committed."""
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        if future.cancelled():
+            raise
+        while not future.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([future])
+        if future.exception() is not None:
+            raise
+        task = asyncio.current_task()
+        if task is not None:
+            task.cancel()
+        return future.result()

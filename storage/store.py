@@ -74,6 +74,9 @@ class Store:
         # this Store the only writer; the rows are loaded at open.
         self._lifecycles: dict[str, list[lifecycle.Rule]] = {}
         self._cors: dict[str, list[cors.Rule]] = {}
+        # The buckets' names, as committed, for the check a write makes before it reads its
+        # body; kept like the rules above. The transaction that commits the write checks again.
+        self._buckets: set[str] = set()
 
     @classmethod
     async def open(
@@ -105,6 +108,7 @@ class Store:
             async with meta.read() as tx:
                 referenced = await tx.referenced_blobs()
                 lifecycles, cors_rules = await tx.lifecycles(), await tx.all_cors()
+                buckets = {bucket.name for bucket in await tx.list_buckets()}
             blobs.sweep(referenced)
             undo.pop_all()
         store = cls(
@@ -114,7 +118,7 @@ class Store:
             lifecycle_day_seconds=lifecycle_day_seconds,
             lock=lock,
         )
-        store._lifecycles, store._cors = lifecycles, cors_rules
+        store._lifecycles, store._cors, store._buckets = lifecycles, cors_rules, buckets
         return store
 
     async def close(self) -> None:
@@ -136,6 +140,7 @@ class Store:
             if not await tx.insert_bucket(name, time.time()):
                 # Single-tenant: whoever asks owns every bucket.
                 raise S3Error("BucketAlreadyOwnedByYou", BucketName=name)
+        self._buckets.add(name)
 
     async def head_bucket(self, name: str) -> Bucket:
         async with self.meta.read() as tx:
@@ -147,6 +152,7 @@ class Store:
             if await tx.bucket_in_use(name):
                 raise S3Error("BucketNotEmpty", BucketName=name)
             await tx.delete_bucket(name)
+        self._buckets.discard(name)
         self._lifecycles.pop(name, None)
         self._cors.pop(name, None)
 
@@ -292,10 +298,17 @@ class Store:
         self, bucket: str, key: str, condition: WriteCondition | None
     ) -> None:
         """Before a write's bytes are read: the bucket exists and ``condition`` holds."""
-        async with self.meta.read() as tx:
+        if condition is None:
+            if bucket not in self._buckets:
+                raise S3Error("NoSuchBucket", BucketName=bucket)
+            return
+
+        async def check(tx: Tx) -> None:
             await self._bucket(tx, bucket)
             if condition is not None:
                 self._check_condition(condition, await tx.get_object(bucket, key), key)
+
+        await self.meta.snapshot(check)
 
     @staticmethod
     def _check_condition(
@@ -348,16 +361,19 @@ class Store:
         """Make ``info`` visible, replacing any object at its key, if ``condition`` still holds
         (ConditionalRequestConflict if a write since its first check broke it); on failure
         delete ``orphans``, the files written for it."""
+
+        async def commit(tx: Tx) -> list[str]:
+            await self._bucket(tx, info.bucket)
+            if condition is not None:
+                current = await tx.get_object(info.bucket, info.key)
+                self._check_condition(
+                    condition, current, info.key, code="ConditionalRequestConflict"
+                )
+            return await tx.put_object(info, secrets.token_hex(16), segments)
+
         committed = False
         try:
-            async with self.meta.write() as tx:
-                await self._bucket(tx, info.bucket)
-                if condition is not None:
-                    current = await tx.get_object(info.bucket, info.key)
-                    self._check_condition(
-                        condition, current, info.key, code="ConditionalRequestConflict"
-                    )
-                replaced = await tx.put_object(info, secrets.token_hex(16), segments)
+            replaced = await self.meta.transact(commit)
             committed = True
         finally:
             if not committed:
@@ -365,23 +381,26 @@ class Store:
         self.blobs.delete(replaced)
 
     async def head_object(self, bucket: str, key: str) -> ObjectInfo:
-        async with self.meta.read() as tx:
+        async def read(tx: Tx) -> ObjectInfo:
             return (await self._object(tx, bucket, key))[0]
+
+        return await self.meta.snapshot(read)
 
     async def object_parts(self, bucket: str, key: str) -> tuple[ObjectInfo, list[Segment]]:
         """The object and its parts (one segment for an object PutObject stored), for
         HeadObject by partNumber and GetObjectAttributes; no data file is opened."""
-        async with self.meta.read() as tx:
-            info, object_id = await self._object(tx, bucket, key)
-            return info, await tx.get_segments(object_id)
+        return await self.meta.snapshot(lambda tx: self._object_parts(tx, bucket, key))
+
+    @staticmethod
+    async def _object_parts(tx: Tx, bucket: str, key: str) -> tuple[ObjectInfo, list[Segment]]:
+        info, object_id = await Store._object(tx, bucket, key)
+        return info, await tx.get_segments(object_id)
 
     @asynccontextmanager
     async def open_object(self, bucket: str, key: str) -> AsyncIterator[ObjectReader]:
         """The object and its data, which stay readable until the block ends even if the object
         is replaced or deleted meanwhile."""
-        async with self.meta.read() as tx:
-            info, object_id = await self._object(tx, bucket, key)
-            segments = await tx.get_segments(object_id)
+        info, segments = await self.meta.snapshot(lambda tx: self._object_parts(tx, bucket, key))
         with self.blobs.lease(s.blob for s in segments):
             yield ObjectReader(info, segments, self.blobs)
 
@@ -395,10 +414,12 @@ class Store:
 
     async def delete_object(self, bucket: str, key: str) -> None:
         """Delete ``key``; deleting a key that does not exist succeeds, as in S3."""
-        async with self.meta.write() as tx:
+
+        async def delete(tx: Tx) -> list[str]:
             await self._bucket(tx, bucket)
-            blobs = await tx.delete_object(bucket, key)
-        self.blobs.delete(blobs)
+            return await tx.delete_object(bucket, key)
+
+        self.blobs.delete(await self.meta.transact(delete))
 
     async def put_object_tagging(self, bucket: str, key: str, tags: Tags) -> None:
         """PutObjectTagging (and, with no tags, DeleteObjectTagging): replace the tag set; the
@@ -462,9 +483,12 @@ class Store:
             checksum_type=checksum_type,
             tags=tags,
         )
-        async with self.meta.write() as tx:
+
+        async def insert(tx: Tx) -> None:
             await self._bucket(tx, bucket)
             await tx.insert_upload(upload)
+
+        await self.meta.transact(insert)
         return upload
 
     @staticmethod
@@ -476,8 +500,7 @@ class Store:
         return found[0]
 
     async def get_upload(self, bucket: str, key: str, upload_id: str) -> Upload:
-        async with self.meta.read() as tx:
-            return await self._open_upload(tx, bucket, key, upload_id)
+        return await self.meta.snapshot(lambda tx: self._open_upload(tx, bucket, key, upload_id))
 
     @staticmethod
     def _check_part_number(part_number: int) -> None:
@@ -564,13 +587,16 @@ class Store:
             last_modified=time.time(),
             checksum=b64(written.digests[algorithm]),
         )
+
+        async def commit(tx: Tx) -> str | None:
+            # Checked again inside the transaction: a Complete or Abort may have won while the
+            # body streamed, and a part must not resurrect a finished upload.
+            await self._open_upload(tx, bucket, key, upload_id)
+            return await tx.put_part(upload_id, part, written.blob)
+
         committed = False
         try:
-            async with self.meta.write() as tx:
-                # Checked again inside the transaction: a Complete or Abort may have won while
-                # the body streamed, and a part must not resurrect a finished upload.
-                await self._open_upload(tx, bucket, key, upload_id)
-                replaced = await tx.put_part(upload_id, part, written.blob)
+            replaced = await self.meta.transact(commit)
             committed = True
         finally:
             if not committed:
@@ -734,7 +760,8 @@ class Store:
         return segments
 
     async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
-        async with self.meta.write() as tx:
+        async def abort(tx: Tx) -> list[str]:
             await self._open_upload(tx, bucket, key, upload_id)
-            blobs = await tx.delete_upload(upload_id)
-        self.blobs.delete(blobs)
+            return await tx.delete_upload(upload_id)
+
+        self.blobs.delete(await self.meta.transact(abort))

@@ -275,6 +275,34 @@ async def test_missing_bucket(store: Store) -> None:
         assert caught.value.code == "NoSuchBucket"
 
 
+async def _unread() -> AsyncIterator[bytes]:
+    raise AssertionError("the body of a write to a missing bucket was read")
+    yield b""
+
+
+async def test_put_object_checks_the_bucket_before_the_body_across_create_delete_and_reopen(
+    store: Store, tmp_path: Path
+) -> None:
+    # The check before the body is read uses the buckets as committed, kept in memory.
+    await store.create_bucket("later")
+    await store.put_object("later", "k", body(b"x"), {})
+    await store.delete_object("later", "k")
+    await store.delete_bucket("later")
+    with pytest.raises(S3Error) as caught:
+        await store.put_object("later", "k", IncomingBody(source=_unread(), max_size=1), {})
+    assert caught.value.code == "NoSuchBucket"
+    await store.close()
+    again = await Store.open(tmp_path, min_part_size=MIN)
+    try:
+        await again.put_object("b", "k", body(b"y"), {})
+        assert await read_all(again, "k") == b"y"
+        with pytest.raises(S3Error) as caught:
+            await again.put_object("later", "k", IncomingBody(source=_unread(), max_size=1), {})
+        assert caught.value.code == "NoSuchBucket"
+    finally:
+        await again.close()
+
+
 async def test_forget_completed_drops_retry_answers_only_for_old_uploads(store: Store) -> None:
     upload = await store.create_multipart_upload("b", "k", {})
     part = (await store.upload_part("b", "k", upload.upload_id, 1, body(b"data"))).part
