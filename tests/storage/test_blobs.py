@@ -288,6 +288,31 @@ async def test_write_empty_body(blob_store: BlobStore) -> None:
     assert blob_store.path(written.blob).read_bytes() == b""
 
 
+@pytest.mark.parametrize(("fsync", "direct"), [(True, True), (True, False), (False, False)])
+@pytest.mark.parametrize("size", [1, 4096, 4000, blobs.SMALL_BODY, blobs.SMALL_BODY + 1])
+async def test_write_small_bodies_digests_bytes_and_syncs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool, direct: bool, size: int
+) -> None:
+    """Bodies up to SMALL_BODY are digested on the event loop and written in one step; the
+    bytes, digests and syncs are those of the batched path."""
+    store = BlobStore(tmp_path, fsync=fsync, direct=direct)
+    store.prepare()
+    synced = record_fsyncs(monkeypatch)
+    data = os.urandom(size)
+    body = IncomingBody(source=_pieces(data, 1000), max_size=size, digests=frozenset({"CRC32"}))
+    written = await store.write(body)
+    assert written.size == size
+    assert written.digests["MD5"] == hashlib.md5(data).digest()
+    assert written.digests["CRC32"] == zlib.crc32(data).to_bytes(4, "big")
+    assert store.path(written.blob).read_bytes() == data
+    assert all_files(tmp_path) == [store.path(written.blob)]
+    if fsync:  # the file while still in tmp/, then the shard directory it was renamed into
+        assert len(synced) == 2
+        assert [synced[0].parent, synced[1]] == [tmp_path / "tmp", store.path(written.blob).parent]
+    else:
+        assert synced == []
+
+
 async def test_write_stream_failure_mid_batches_leaves_nothing(
     blob_store: BlobStore, tmp_path: Path
 ) -> None:
