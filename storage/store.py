@@ -441,8 +441,10 @@ class Store:
     async def list_objects(
         self, bucket: str, *, prefix: str, delimiter: str, max_keys: int, after: str
     ) -> Page[ListedObject]:
-        """ListObjects and ListObjectsV2: keys under ``prefix`` that sort after ``after``."""
-        async with self.meta.read() as tx:
+        """ListObjects and ListObjectsV2: keys under ``prefix`` that sort after ``after``. A
+        page is one trip to the database's thread, however many queries it takes."""
+
+        async def page(tx: Tx) -> Page[ListedObject]:
             await self._bucket(tx, bucket)
 
             async def fetch(
@@ -454,6 +456,8 @@ class Store:
             return await listing.list_page(
                 fetch, start, prefix=prefix, delimiter=delimiter, max_keys=max_keys, marker=after
             )
+
+        return await self.meta.snapshot(page)
 
     # Multipart uploads
 
@@ -631,7 +635,10 @@ class Store:
         key_marker: str,
         upload_id_marker: str,
     ) -> Page[ListedUpload]:
-        async with self.meta.read() as tx:
+        """ListMultipartUploads: open uploads under ``prefix`` after the markers. A page is
+        one trip to the database's thread, however many queries it takes."""
+
+        async def page(tx: Tx) -> Page[ListedUpload]:
             await self._bucket(tx, bucket)
             start: Position = AtLeast(prefix)
             if key_marker and key_marker >= prefix:
@@ -655,6 +662,8 @@ class Store:
                 max_keys=max_uploads,
                 marker=key_marker,
             )
+
+        return await self.meta.snapshot(page)
 
     async def complete_multipart_upload(
         self,

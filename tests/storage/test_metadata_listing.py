@@ -8,7 +8,9 @@ import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -247,4 +249,44 @@ async def test_list_parts_pages_and_errors(tmp_path: Path) -> None:
             await store.list_parts("b", "k", upload.upload_id, max_parts=3, after=0)
         assert caught.value.code == "NoSuchUpload"
     finally:
+        await store.close()
+
+
+async def test_listing_page_is_one_trip_to_the_database_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing page, however many queries it takes (here a delimiter folds each key into a
+    common prefix of its own, each the start of another query, and an upload-id-marker is
+    looked up), costs one hand-over to aiosqlite's thread; an unknown bucket too."""
+    store = await Store.open(tmp_path, fsync=False)
+    try:
+        await store.create_bucket("b")
+        uploads = []
+        for i in range(5):
+            await store.put_object("b", f"d{i}/k", IncomingBody(_chunks(), 1), {})
+            uploads.append(await store.create_multipart_upload("b", f"d{i}/k", {}))
+        trips = 0
+        handed_over = aiosqlite.Connection._execute
+
+        async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            nonlocal trips
+            trips += 1
+            return await handed_over(self, fn, *args, **kwargs)
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        page = await store.list_objects("b", prefix="", delimiter="/", max_keys=3, after="d0/")
+        assert (page.prefixes, page.truncated, trips) == (["d1/", "d2/", "d3/"], True, 1)
+        trips = 0
+        listed = await store.list_multipart_uploads(
+            "b", prefix="", delimiter="", max_uploads=2,
+            key_marker=uploads[1].key, upload_id_marker=uploads[1].upload_id,
+        )  # fmt: skip
+        assert [u.upload_id for u in listed.entries] == [u.upload_id for u in uploads[2:4]]
+        assert trips == 1
+        trips = 0
+        with pytest.raises(S3Error) as caught:
+            await store.list_objects("nope", prefix="", delimiter="", max_keys=3, after="")
+        assert (caught.value.code, trips) == ("NoSuchBucket", 1)
+    finally:
+        monkeypatch.undo()
         await store.close()
