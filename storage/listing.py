@@ -14,7 +14,7 @@ common prefix, since every key under it sorts after the prefix itself.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -40,7 +40,7 @@ class AtLeast:
 
 
 Position = After | AtLeast
-Fetch = Callable[[Position, int], Awaitable[Sequence[tuple[tuple[Any, ...], T]]]]
+Fetch = Callable[[Position, int], Awaitable[Iterable[tuple[tuple[Any, ...], T]]]]
 
 
 def prefix_end(prefix: str) -> str | None:
@@ -82,8 +82,10 @@ async def list_page(
     """Collect one page of at most ``max_keys`` entries and common prefixes from ``start``.
 
     ``fetch(position, limit)`` returns up to ``limit`` (sort tuple, entry) pairs from
-    ``position`` in order, already limited to keys that start with ``prefix``. ``marker`` is the
-    name the client continues after (start-after, key-marker or the continuation token).
+    ``position`` in order, already limited to keys that start with ``prefix``. They are taken
+    only as far as the page needs: a common prefix ends a batch, and a database cursor behind
+    it is read no further. ``marker`` is the name the client continues after (start-after,
+    key-marker or the continuation token).
     """
     page: Page[T] = Page()
     if max_keys <= 0:
@@ -92,7 +94,7 @@ async def list_page(
     batch = min(max_keys + 1, MAX_KEYS + 1)
     if not delimiter and max_keys <= MAX_KEYS:
         # Nothing folds: the page is the first max_keys rows, and one more says it is truncated.
-        rows = await fetch(position, max_keys + 1)
+        rows = list(await fetch(position, max_keys + 1))
         page.entries = [entry for _, entry in rows[:max_keys]]
         page.truncated = len(rows) > max_keys
         if page.entries:
@@ -100,8 +102,9 @@ async def list_page(
             page.last_name = last_sort[0]
         return page
     while True:
-        rows = await fetch(position, batch)
-        for sort, entry in rows:
+        taken = 0
+        for sort, entry in await fetch(position, batch):
+            taken += 1
             key = sort[0]
             folded = common_prefix(key, prefix, delimiter)
             if folded is None:
@@ -125,5 +128,5 @@ async def list_page(
             position = AtLeast(end)
             break
         else:
-            if len(rows) < batch:
+            if taken < batch:
                 return page

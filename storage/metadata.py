@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -257,6 +257,9 @@ class _Connection(Protocol):
 
     async def fetchall(self, sql: str, args: Sequence[Any]) -> list[Any]: ...
 
+    # The rows, which may be read only as far as the caller takes them.
+    async def rows(self, sql: str, args: Sequence[Any]) -> Iterable[Any]: ...
+
     async def run(self, sql: str, args: Sequence[Any]) -> int: ...  # the rows changed
 
     async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
@@ -271,6 +274,9 @@ class _Async:
     # One trip to the database thread each: a cursor's execute, fetch and close would be three.
     async def fetchall(self, sql: str, args: Sequence[Any]) -> list[Any]:
         return list(await self._db.execute_fetchall(sql, args))
+
+    async def rows(self, sql: str, args: Sequence[Any]) -> Iterable[Any]:
+        return await self.fetchall(sql, args)
 
     async def run(self, sql: str, args: Sequence[Any]) -> int:
         async with self._db.execute(sql, args) as cur:
@@ -289,6 +295,11 @@ class _Direct:
 
     async def fetchall(self, sql: str, args: Sequence[Any]) -> list[Any]:
         return self._db.execute(sql, args).fetchall()
+
+    async def rows(self, sql: str, args: Sequence[Any]) -> Iterable[Any]:
+        # The cursor: SQLite steps to each row as it is taken. A listing that stops early (a
+        # common prefix ends its batch) reads no further, where fetchall would read them all.
+        return self._db.execute(sql, args)
 
     async def run(self, sql: str, args: Sequence[Any]) -> int:
         return self._db.execute(sql, args).rowcount
@@ -418,12 +429,13 @@ class Tx:
 
     async def list_objects(
         self, bucket: str, prefix: str, position: Position, limit: int
-    ) -> list[tuple[tuple[str], ListedObject]]:
+    ) -> Iterator[tuple[tuple[str], ListedObject]]:
         """Up to ``limit`` objects under ``prefix`` from ``position``, in key order: one round
-        trip to the database's thread, read straight off the objects table's key order."""
-        rows = await self._db.fetchall(*objects_page(bucket, prefix, position, limit))
+        trip to the database's thread, read straight off the objects table's key order (in
+        Metadata.snapshot, only as far as they are taken)."""
+        rows = await self._db.rows(*objects_page(bucket, prefix, position, limit))
         listed = ListedObject._make
-        return [((row[0],), listed(row)) for row in rows]
+        return (((row[0],), listed(row)) for row in rows)
 
     # Multipart uploads
 
@@ -505,12 +517,13 @@ class Tx:
 
     async def list_uploads(
         self, bucket: str, prefix: str, position: Position, limit: int
-    ) -> list[tuple[tuple[str, float, str], ListedUpload]]:
+    ) -> Iterator[tuple[tuple[str, float, str], ListedUpload]]:
         """Up to ``limit`` open uploads under ``prefix`` from ``position``, in listing order:
-        one round trip, read from the uploads_listed index alone."""
-        rows = await self._db.fetchall(*uploads_page(bucket, prefix, position, limit))
+        one round trip, read from the uploads_listed index alone (in Metadata.snapshot, only
+        as far as they are taken)."""
+        rows = await self._db.rows(*uploads_page(bucket, prefix, position, limit))
         listed = ListedUpload._make
-        return [(row[:3], listed(row)) for row in rows]
+        return ((row[:3], listed(row)) for row in rows)
 
     # CORS
 

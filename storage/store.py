@@ -11,7 +11,7 @@ import contextlib
 import itertools
 import secrets
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -449,7 +449,7 @@ class Store:
 
             async def fetch(
                 position: Position, limit: int
-            ) -> list[tuple[tuple[str], ListedObject]]:
+            ) -> Iterable[tuple[tuple[str], ListedObject]]:
                 return await tx.list_objects(bucket, prefix, position, limit)
 
             start = listing.start_position(prefix, after)
@@ -651,7 +651,7 @@ class Store:
 
             async def fetch(
                 position: Position, limit: int
-            ) -> list[tuple[tuple[str, float, str], ListedUpload]]:
+            ) -> Iterable[tuple[tuple[str, float, str], ListedUpload]]:
                 return await tx.list_uploads(bucket, prefix, position, limit)
 
             return await listing.list_page(
