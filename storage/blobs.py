@@ -9,6 +9,10 @@ A body streams into tmp/ while its digests are computed in the same pass in a wo
 then does the caller commit the metadata row that makes it visible (invariant 2). Deleting is
 the reverse: rows go first, files after, so a crash between leaves only unreferenced files, which
 ``sweep`` removes.
+
+Every empty body shares one data file, ``EMPTY``: made and synced once, when the first empty
+body comes, and never deleted while a server runs, so an empty object or part costs no file and
+no sync of its own.
 """
 
 from __future__ import annotations
@@ -74,6 +78,10 @@ def _new_buffer() -> mmap.mmap:
 
 def _new_id() -> str:
     return secrets.token_hex(16)
+
+
+# The data file of every empty body (see the module's docstring); a random id never is this one.
+EMPTY = "0" * 32
 
 
 def _fsync_dir(path: Path) -> None:
@@ -221,6 +229,7 @@ class BlobStore:
         self._leases: Counter[str] = Counter()
         self._doomed: set[str] = set()
         self._spare: list[mmap.mmap] = []
+        self._empty_made = False  # EMPTY's file is on disk (and synced) in this process
 
     def prepare(self) -> None:
         """Make the layout and empty tmp/. Every shard directory is made here and synced once,
@@ -307,11 +316,16 @@ class BlobStore:
                     digests = {"MD5": md5.digest()}
                     digests.update((name, hasher.digest()) for name, hasher in others.items())
                     body.verify(digests)
-                    if unwritten or self.fsync:
+                    if size and (unwritten or self.fsync):
                         await self._finish_small(loop, fh, unwritten, pending)
                 finally:
                     for future in pending:
                         await _settle(future)
+            if not size:
+                if not self._empty_made:
+                    await loop.run_in_executor(None, self._make_empty)
+                    self._empty_made = True
+                return WrittenBlob(EMPTY, 0, digests)  # tmp, empty, is removed below
             blob = _new_id()
             final = self.path(blob)
             tmp.rename(final)
@@ -373,9 +387,24 @@ class BlobStore:
         started[1].add_done_callback(lambda _: self._release(size))
         return started
 
+    def _make_empty(self) -> None:
+        """Make EMPTY's file, durably when syncing: before a row names it (invariant 2)."""
+        path = self.path(EMPTY)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        try:
+            if self.fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if self.fsync:
+            _fsync_dir(path.parent)
+
     def delete(self, blobs: Iterable[str]) -> None:
-        """Remove files that no row references any more (after the commit that dropped them)."""
+        """Remove files that no row references any more (after the commit that dropped them).
+        EMPTY stays: other rows may name it."""
         for blob in blobs:
+            if blob == EMPTY:
+                continue
             if self._leases[blob]:
                 self._doomed.add(blob)
             else:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storage.blobs import READ_BUFFER, BlobStore
+from storage.blobs import EMPTY, READ_BUFFER, BlobStore
 from storage.etag import multipart_etag
 from storage.lock import DataDirLock
 from storage.metadata import METADATA_FILE, Metadata
@@ -139,7 +139,7 @@ async def _check_files(
     for blob, owners in by_blob.items():
         path = blobs.path(blob)
         name = path.relative_to(data_dir)
-        if len(owners) > 1:
+        if len(owners) > 1 and blob != EMPTY:
             shared = "; ".join(_owner(row) for row in owners)
             report.problems.append(Problem("shared", f"{name}: referenced by {shared}"))
         try:

@@ -161,3 +161,17 @@ async def test_fsck_of_a_directory_without_metadata(tmp_path: Path) -> None:
     with pytest.raises(NotADataDir):
         await fsck(tmp_path / "nowhere")
     assert os.listdir(tmp_path) == []
+
+
+async def test_fsck_empty_bodies_share_one_file_and_are_clean(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path, min_part_size=MIN)
+    try:
+        await store.create_bucket("b")
+        await store.put_object("b", "e1", body(), {})
+        await store.put_object("b", "e2", body(b""), {})
+        upload = await store.create_multipart_upload("b", "m", {})
+        await store.upload_part("b", "m", upload.upload_id, 1, body())
+    finally:
+        await store.close()
+    assert len(blob_files(tmp_path)) == 1
+    assert (await fsck(tmp_path)).problems == []

@@ -275,6 +275,27 @@ async def test_missing_bucket(store: Store) -> None:
         assert caught.value.code == "NoSuchBucket"
 
 
+async def test_empty_bodies_share_one_file_that_deletes_leave(store: Store, tmp_path: Path) -> None:
+    # Empty objects and parts name one data file, made once; deleting one of them, or
+    # overwriting it, leaves the file to the others.
+    await store.put_object("b", "e1", body(), {})
+    await store.put_object("b", "e2", body(b""), {})
+    upload = await store.create_multipart_upload("b", "m", {})
+    await store.upload_part("b", "m", upload.upload_id, 1, body())
+    (shared,) = blob_files(tmp_path)
+    assert shared.read_bytes() == b""
+    await store.delete_object("b", "e1")
+    await store.put_object("b", "e2", body(b"now full"), {})
+    assert shared in blob_files(tmp_path)
+    await store.complete_multipart_upload(
+        "b", "m", upload.upload_id, [CompletedPart(1, hashlib.md5(b"").hexdigest())]
+    )
+    assert shared in blob_files(tmp_path)
+    assert await read_all(store, "m") == b""
+    assert await read_all(store, "e2") == b"now full"
+    assert tmp_files(tmp_path) == []
+
+
 async def _unread() -> AsyncIterator[bytes]:
     raise AssertionError("the body of a write to a missing bucket was read")
     yield b""
