@@ -7,6 +7,7 @@ import asyncio
 import ipaddress
 import logging
 import os
+import signal
 import ssl
 import sys
 from pathlib import Path
@@ -215,14 +216,26 @@ def run_fsck(data_dir: Path, *, repair: bool) -> int:
     return 1 if report.remaining else 0
 
 
+async def _stopping(app: web.Application) -> None:
+    """on_shutdown, once the first SIGTERM or SIGINT has started the shutdown: a second one
+    (Ctrl-C pressed twice, a supervisor that repeats itself) would break aiohttp's shutdown off
+    half-way, exiting 1 with tracebacks of the requests it was cutting. The shutdown ends
+    within twice SHUTDOWN_GRACE anyway; SIGKILL is there for "now"."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, log.info, "stopping already: a moment")
+
+
 def serve(config: Config) -> None:
     ssl_context = None
     if config.tls_cert and config.tls_key:
         ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ssl_context.load_cert_chain(config.tls_cert, config.tls_key)
     scheme = "https" if ssl_context else "http"
+    app = create_app(config)
+    app.on_shutdown.append(_stopping)
     web.run_app(
-        create_app(config),
+        app,
         host=config.host,
         port=config.port,
         ssl_context=ssl_context,

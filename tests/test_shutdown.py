@@ -78,8 +78,14 @@ def _fsck(data_dir: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_serve_stops_on_signal_mid_get_and_mid_put(tmp_path: Path, signum: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    ("signum", "times"),
+    [(signal.SIGTERM, 1), (signal.SIGINT, 2)],  # Ctrl-C pressed twice: the shutdown goes on
+    ids=["SIGTERM", "SIGINT-twice"],
+)
+def test_serve_stops_on_signal_mid_get_and_mid_put(
+    tmp_path: Path, signum: signal.Signals, times: int
+) -> None:
     data_dir = tmp_path / "data"
     big = os.urandom(BIG)
     with run_server(data_dir) as server:
@@ -91,6 +97,9 @@ def test_serve_stops_on_signal_mid_get_and_mid_put(tmp_path: Path, signum: signa
         with get_sock, get_response, put_sock:
             time.sleep(0.5)  # the GET's pump has the socket full
             server.process.send_signal(signum)
+            if times == 2:
+                time.sleep(0.5)  # within the shutdown's grace
+                server.process.send_signal(signum)
             assert server.process.wait(timeout=HANG_GUARD) == 0
             # The GET was cut: fewer bytes than Content-Length, all of them the object's.
             with pytest.raises(http.client.IncompleteRead) as cut:
