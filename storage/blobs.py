@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from storage.checksums import Hasher, new_hasher
 from storage.errors import S3Error
@@ -47,8 +47,7 @@ WRITE_BUFFER = 2 * 1024 * 1024
 # faults, which for a small body would cost more than the body.
 SPARE_BUFFERS = 8
 # A body this small that comes whole in its first batch is digested on the event loop, and
-# written (and synced) in at most one trip to a worker thread: the two trips a batch makes cost
-# more than hashing and writing a few KiB.
+# made a file, written, synced and renamed in one trip to a worker thread (_write_small).
 SMALL_BODY = 32 * 1024
 # With fsync on, data files are written with O_DIRECT (Linux), from page-aligned buffers in
 # whole blocks, as MinIO writes large objects: the bytes go from the store's buffer to the disk
@@ -186,14 +185,31 @@ def _digest_and_write(fh: BinaryIO, hashers: Iterable[Hasher], data: memoryview)
     _write_all(fh, data)
 
 
-def _write_and_sync(fh: BinaryIO, data: memoryview, sync: bool) -> None:
-    if data:
-        _write_all(fh, data)
-    if sync:
-        os.fsync(fh.fileno())
+@dataclass(frozen=True)
+class Hashers:
+    """A body's MD5 and the other digests it asks for, by name."""
+
+    md5: Hasher
+    named: dict[str, Hasher]
+
+    def others(self) -> list[Hasher]:
+        return list(self.named.values())
+
+    def all(self) -> list[Hasher]:
+        return [self.md5, *self.named.values()]
+
+    def digests(self) -> Digests:
+        digests = {"MD5": self.md5.digest()}
+        digests.update((name, hasher.digest()) for name, hasher in self.named.items())
+        return digests
 
 
-async def _settle(write: asyncio.Future[None] | None) -> None:
+def _check_size(size: int, body: IncomingBody) -> None:
+    if size > body.max_size:
+        raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=body.max_size)
+
+
+async def _settle(write: asyncio.Future[Any] | None) -> None:
     """Wait until a worker thread's write has ended, even if this task is being cancelled: its
     file must not be closed (and its descriptor reused) while the thread still writes to it."""
     if write is None:
@@ -276,56 +292,117 @@ class BlobStore:
     async def write(self, body: IncomingBody) -> WrittenBlob:
         """Stream ``body`` to a new blob; return its id, size and digests. Raises, leaving no
         file behind, when the body is too large, fails ``body.verify``, or the stream fails."""
-        loop = asyncio.get_running_loop()
         reader = _body_reader(body)
         md5 = new_hasher("MD5")
         others = {name: new_hasher(name) for name in body.digests - {"MD5"}}
+        hashers = Hashers(md5, others)
+        try:
+            with self._buffers() as buffers:
+                # Up to SMALL_BODY bytes are read before any file is made: a small body is
+                # then whole, a larger one gets its file and the rest of its first batch.
+                first = await _fill(reader, buffers[0][: SMALL_BODY + 1])
+                _check_size(first, body)
+                if first <= SMALL_BODY:
+                    return await self._write_small(body, hashers, buffers[0][:first])
+                return await self._write_batches(body, reader, hashers, buffers, first)
+        except OSError as exc:
+            if exc.errno in FULL:
+                raise S3Error("XMinioStorageFull") from exc
+            raise
+
+    async def _write_small(
+        self, body: IncomingBody, hashers: Hashers, data: memoryview
+    ) -> WrittenBlob:
+        """A body of SMALL_BODY bytes at most, whole in ``data``: digested here, then made a
+        file, written, synced and renamed into place in one trip to a worker thread, where a
+        batch would take several and the event loop would wait for the file system's journal
+        to create, rename and remove files. An empty body takes the shared EMPTY file."""
+        _digest(hashers.all(), data)
+        digests = hashers.digests()
+        body.verify(digests)
+        loop = asyncio.get_running_loop()
+        if not data:
+            if not self._empty_made:
+                await loop.run_in_executor(None, self._make_empty)
+                self._empty_made = True
+            return WrittenBlob(EMPTY, 0, digests)
+        self._claim(len(data))
+        try:
+            # Shielded and settled: the thread reads ``data``, a buffer other uploads reuse.
+            job = loop.run_in_executor(None, self._store_small, data)
+            try:
+                blob = await asyncio.shield(job)
+            except BaseException:
+                await _settle(job)
+                if not job.cancelled() and job.exception() is None:
+                    self._remove(job.result())  # stored, but nobody will commit it
+                raise
+        finally:
+            self._release(len(data))
+        return WrittenBlob(blob, len(data), digests)
+
+    def _store_small(self, data: memoryview) -> str:
+        """In a worker thread: ``data`` into a new blob, through tmp/ as every body goes."""
+        blob = _new_id()
+        tmp, final = self._tmp / _new_id(), self.path(blob)
+        try:
+            with _create(tmp, self.direct) as fh:
+                _write_all(fh, data)
+                if self.fsync:
+                    os.fsync(fh.fileno())
+            tmp.rename(final)
+            if self.fsync:
+                _fsync_dir(final.parent)  # see _write_batches
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            final.unlink(missing_ok=True)
+            raise
+        return blob
+
+    async def _write_batches(
+        self,
+        body: IncomingBody,
+        reader: BodyReader,
+        hashers: Hashers,
+        buffers: list[memoryview],
+        first: int,
+    ) -> WrittenBlob:
+        """A body read in batches, whose first ``first`` bytes are in ``buffers[0]``."""
+        loop = asyncio.get_running_loop()
         tmp = self._tmp / _new_id()
         size = 0
         leftover: Path | None = tmp  # what to remove if this fails
         try:
-            with self._buffers() as buffers, _create(tmp, self.direct) as fh:
+            with _create(tmp, self.direct) as fh:
                 # The work running in worker threads, if any (the digests and write of a batch,
                 # or the fsync). Awaited through shield, so a cancelled request cannot cancel it
                 # under the thread, and settled before the file is closed and its buffer reused.
                 pending: list[asyncio.Future[None]] = []
-                unwritten = memoryview(b"")  # a small body's bytes (SMALL_BODY)
                 try:
                     for turn in itertools.count():
                         # One buffer fills while the other's batch is digested and written.
                         buffer = buffers[turn % 2]
-                        count = await _fill(reader, buffer)
+                        start = first if turn == 0 else 0
+                        count = start + await _fill(reader, buffer[start:])
                         size += count
-                        if size > body.max_size:
-                            raise S3Error(
-                                "EntityTooLarge", ProposedSize=size, MaxSizeAllowed=body.max_size
-                            )
+                        _check_size(size, body)
                         for future in pending:
                             await asyncio.shield(future)
                         pending = []
-                        if turn == 0 and count <= SMALL_BODY and count < len(buffer):
-                            unwritten = buffer[:count]
-                            _digest([md5, *others.values()], unwritten)
-                            break
                         if count:
-                            pending = self._start(loop, fh, md5, others.values(), buffer[:count])
+                            pending = self._start(loop, fh, hashers, buffer[:count])
                         if count < len(buffer):
                             break
                     for future in pending:
                         await asyncio.shield(future)
-                    digests = {"MD5": md5.digest()}
-                    digests.update((name, hasher.digest()) for name, hasher in others.items())
+                    digests = hashers.digests()
                     body.verify(digests)
-                    if size and (unwritten or self.fsync):
-                        await self._finish_small(loop, fh, unwritten, pending)
+                    if self.fsync:
+                        pending = [loop.run_in_executor(None, os.fsync, fh.fileno())]
+                        await asyncio.shield(pending[0])
                 finally:
                     for future in pending:
                         await _settle(future)
-            if not size:
-                if not self._empty_made:
-                    await loop.run_in_executor(None, self._make_empty)
-                    self._empty_made = True
-                return WrittenBlob(EMPTY, 0, digests)  # tmp, empty, is removed below
             blob = _new_id()
             final = self.path(blob)
             tmp.rename(final)
@@ -336,43 +413,15 @@ class BlobStore:
                 await loop.run_in_executor(None, _fsync_dir, final.parent)
             leftover = None
             return WrittenBlob(blob, size, digests)
-        except OSError as exc:
-            if exc.errno in FULL:
-                raise S3Error("XMinioStorageFull") from exc
-            raise
         finally:
             if leftover is not None:
                 leftover.unlink(missing_ok=True)
-
-    async def _finish_small(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        fh: BinaryIO,
-        data: memoryview,
-        pending: list[asyncio.Future[None]],
-    ) -> None:
-        """Write ``data`` (a small body, or nothing) and sync the file if syncing: into the
-        page cache here, or in one worker thread when that must wait for the disk (a sync,
-        O_DIRECT). The thread's work is added to ``pending``."""
-        self._claim(len(data))
-        if not (self.fsync or self.direct):
-            try:
-                if data:
-                    _write_all(fh, data)
-            finally:
-                self._release(len(data))
-            return
-        job = loop.run_in_executor(None, _write_and_sync, fh, data, self.fsync)
-        job.add_done_callback(lambda _: self._release(len(data)))
-        pending.append(job)
-        await asyncio.shield(job)
 
     def _start(
         self,
         loop: asyncio.AbstractEventLoop,
         fh: BinaryIO,
-        md5: Hasher,
-        others: Iterable[Hasher],
+        hashers: Hashers,
         batch: memoryview,
     ) -> list[asyncio.Future[None]]:
         """Digest and write ``batch`` in two worker threads at once: MD5 costs about as much as
@@ -381,8 +430,8 @@ class BlobStore:
         size = len(batch)
         self._claim(size)
         started = [
-            loop.run_in_executor(None, _digest, [md5], batch),
-            loop.run_in_executor(None, _digest_and_write, fh, list(others), batch),
+            loop.run_in_executor(None, _digest, [hashers.md5], batch),
+            loop.run_in_executor(None, _digest_and_write, fh, hashers.others(), batch),
         ]
         started[1].add_done_callback(lambda _: self._release(size))
         return started

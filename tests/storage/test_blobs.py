@@ -192,6 +192,33 @@ async def test_cancelled_write_waits_for_its_thread_before_closing_the_file(
     assert data_files(tmp_path) == before
 
 
+async def test_cancelled_small_write_waits_for_its_thread_and_leaves_nothing(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A small body is stored whole by one worker thread: a request cancelled meanwhile waits
+    # for it (it reads a buffer the next upload reuses), then removes the file nobody commits.
+    started = threading.Event()
+    finished = threading.Event()
+    real = blobs._write_all
+
+    def slow(fh: BinaryIO, data: memoryview) -> None:
+        started.set()
+        time.sleep(0.3)
+        real(fh, data)
+        finished.set()
+
+    before = data_files(tmp_path)
+    monkeypatch.setattr(blobs, "_write_all", slow)
+    task = asyncio.ensure_future(store.put_object("b", "k", body(b"small"), {}))
+    await asyncio.to_thread(started.wait)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert finished.is_set()
+    assert data_files(tmp_path) == before
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
 def record_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The paths os.fsync is called on, in order (the real fsync still runs)."""
     synced: list[Path] = []
