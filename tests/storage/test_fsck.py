@@ -175,3 +175,12 @@ async def test_fsck_empty_bodies_share_one_file_and_are_clean(tmp_path: Path) ->
         await store.close()
     assert len(blob_files(tmp_path)) == 1
     assert (await fsck(tmp_path)).problems == []
+    # Their file stays when none is left, until the next start: no orphan for fsck either.
+    store = await Store.open(tmp_path, min_part_size=MIN)
+    try:
+        await store.delete_objects("b", ["e1", "e2"])
+        await store.abort_multipart_upload("b", "m", upload.upload_id)
+    finally:
+        await store.close()
+    assert len(blob_files(tmp_path)) == 1
+    assert (await fsck(tmp_path)).problems == []
