@@ -162,6 +162,18 @@ async def test_database_full_is_storage_full_and_leaves_nothing(store: Store) ->
     assert await read_all(store, "new") == b"room again"
 
 
+async def cancel_once_started(
+    task: asyncio.Future[object], started: threading.Event, finished: threading.Event
+) -> None:
+    """Cancel ``task`` once its worker thread has ``started``; the cancelled request must still
+    have waited for that thread to be ``finished``."""
+    await asyncio.to_thread(started.wait)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert finished.is_set()
+
+
 async def test_cancelled_write_waits_for_its_thread_before_closing_the_file(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -184,11 +196,7 @@ async def test_cancelled_write_waits_for_its_thread_before_closing_the_file(
     task = asyncio.ensure_future(
         store.put_object("b", "k", IncomingBody(source=endless(), max_size=1 << 40), {})
     )
-    await asyncio.to_thread(started.wait)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert finished.is_set()
+    await cancel_once_started(task, started, finished)
     assert data_files(tmp_path) == before
 
 
@@ -210,11 +218,7 @@ async def test_cancelled_small_write_waits_for_its_thread_and_leaves_nothing(
     before = data_files(tmp_path)
     monkeypatch.setattr(blobs, "_write_all", slow)
     task = asyncio.ensure_future(store.put_object("b", "k", body(b"small"), {}))
-    await asyncio.to_thread(started.wait)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert finished.is_set()
+    await cancel_once_started(task, started, finished)
     assert data_files(tmp_path) == before
     assert list((tmp_path / "tmp").iterdir()) == []
 
