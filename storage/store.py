@@ -6,7 +6,6 @@ makes them visible, and files that rows stop referencing are deleted after that 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import secrets
@@ -497,7 +496,18 @@ class Store:
 
     @staticmethod
     async def _open_upload(tx: Tx, bucket: str, key: str, upload_id: str) -> Upload:
-        found = await tx.get_upload(upload_id)
+        return await Store._check_open(tx, await tx.get_upload(upload_id), bucket, key, upload_id)
+
+    @staticmethod
+    async def _check_open(
+        tx: Tx,
+        found: tuple[Upload, str, CompleteResult | None] | None,
+        bucket: str,
+        key: str,
+        upload_id: str,
+    ) -> Upload:
+        """The upload ``found`` (Tx.get_upload's answer) if it is open and names ``key`` in
+        ``bucket``; else NoSuchBucket or NoSuchUpload."""
         if found is None or found[1] != "open" or (found[0].bucket, found[0].key) != (bucket, key):
             await Store._bucket(tx, bucket)
             raise S3Error("NoSuchUpload", UploadId=upload_id)
@@ -685,12 +695,14 @@ class Store:
         it never races; when it fails the upload stays as it was, for a retry or an Abort.
         https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
         """
-        async with self.meta.write() as tx:
+        object_id = secrets.token_hex(16)
+
+        async def complete(tx: Tx) -> tuple[CompleteResult, list[str]]:
             found = await tx.get_upload(upload_id)
             done = found[2] if found is not None else None
             if done is not None and (done.bucket, done.key) == (bucket, key):
-                return done  # a retry of a Complete that succeeded
-            upload = await self._open_upload(tx, bucket, key, upload_id)
+                return done, []  # a retry of a Complete that succeeded
+            upload = await self._check_open(tx, found, bucket, key, upload_id)
             if condition is not None:
                 self._check_condition(condition, await tx.get_object(bucket, key), key)
             upload_checksums.check_complete_request(upload, checksum_type, checksum)
@@ -698,9 +710,10 @@ class Store:
             size = sum(s.size for s in segments)
             if size > MAX_OBJECT_SIZE:
                 raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=MAX_OBJECT_SIZE)
-            # Combining 10,000 part CRCs takes tens of milliseconds: off the event loop.
-            summed = await asyncio.to_thread(
-                upload_checksums.object_checksum, upload, listed, segments, checksum_type, checksum
+            # In the database's thread, like the rest: combining 10,000 part CRCs takes a few
+            # milliseconds, less than the trips to a worker thread and back cost a small one.
+            summed = upload_checksums.object_checksum(
+                upload, listed, segments, checksum_type, checksum
             )
             result = CompleteResult(
                 bucket=bucket,
@@ -726,11 +739,16 @@ class Store:
             )
             if not await tx.claim_upload(upload_id, result):
                 raise S3Error("NoSuchUpload", UploadId=upload_id)
-            replaced = await tx.put_object(info, secrets.token_hex(16), segments)
+            replaced = await tx.put_object(info, object_id, segments)
             kept = {s.blob for s in segments}
             # Parts the client did not list are deleted with the upload's part rows.
             unlisted = [b for b in await tx.delete_parts(upload_id) if b not in kept]
-        self.blobs.delete(replaced + unlisted)
+            return result, replaced + unlisted
+
+        # One trip to the database's thread for all of it, committed with the writes that wait
+        # beside it; the files are deleted only once the rows that named them are gone.
+        result, orphans = await self.meta.transact(complete)
+        self.blobs.delete(orphans)
         return result
 
     def _validate_complete(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
@@ -166,6 +168,42 @@ async def test_complete_errors_leave_the_upload_intact(
     assert caught.value.code == code
     _, parts, _ = await store.list_parts("b", "k", upload.upload_id, max_parts=10, after=0)
     assert [p.part_number for p in parts] == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("table", ["uploads", "objects", "segments", "parts"])
+async def test_complete_failing_midway_leaves_the_upload_intact(
+    store: Store, tmp_path: Path, table: str
+) -> None:
+    """A statement of Complete's transaction fails (a trigger in the real database makes it):
+    what it did before is rolled back, no file is deleted, and the Complete can be retried."""
+    await store.put_object("b", "k", body(b"old"), {})
+    upload = await store.create_multipart_upload("b", "k", {})
+    etags = [
+        (await store.upload_part("b", "k", upload.upload_id, n, body(os.urandom(MIN)))).part.etag
+        for n in (1, 2, 3)
+    ]
+    files = blob_files(tmp_path)
+    event = "UPDATE" if table == "uploads" else "INSERT" if table != "parts" else "DELETE"
+    with contextlib.closing(sqlite3.connect(tmp_path / "meta.sqlite3")) as db:
+        db.execute(
+            f"CREATE TRIGGER fail BEFORE {event} ON {table} "
+            "BEGIN SELECT RAISE(ABORT, 'injected'); END"
+        )
+        db.commit()
+    listed = [CompletedPart(1, etags[0]), CompletedPart(2, etags[1])]
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.complete_multipart_upload("b", "k", upload.upload_id, listed)
+    _, parts, _ = await store.list_parts("b", "k", upload.upload_id, max_parts=10, after=0)
+    assert [p.part_number for p in parts] == [1, 2, 3]
+    assert await read_all(store, "k") == b"old"
+    assert blob_files(tmp_path) == files
+    with contextlib.closing(sqlite3.connect(tmp_path / "meta.sqlite3")) as db:
+        db.execute("DROP TRIGGER fail")
+        db.commit()
+    result = await store.complete_multipart_upload("b", "k", upload.upload_id, listed)
+    assert result.etag == multipart_etag(etags[:2])
+    assert (await store.head_object("b", "k")).parts_count == 2
+    assert len(blob_files(tmp_path)) == 2  # part 3 and the old object are gone
 
 
 async def test_reupload_replaces_the_part_and_its_file(store: Store, tmp_path: Path) -> None:
