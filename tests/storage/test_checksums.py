@@ -130,6 +130,14 @@ def test_composite_known_value() -> None:
         ("rosUhgp5mIg=", "CRC32", None),  # 8 bytes for a 4-byte algorithm
         ("not base64!", "SHA1", None),
         ("", "SHA256", None),
+        # What a lax decoder skips or stops at: the value must be the digest's encoding exactly.
+        ("y/Q5\nJg==", "CRC32", None),
+        (" y/Q5Jg==", "CRC32", None),
+        ("y/Q5Jg==\n", "CRC32", None),
+        ("y/Q5Jg===", "CRC32", None),
+        ("y/Q5Jg==y/Q5Jg==", "CRC32", None),
+        ("y/Q5Jg-_", "CRC32", None),
+        ("y/Q5Jg=\u00e9", "CRC32", None),  # not ASCII
     ],
 )
 def test_decode_is_strict(value: str, algorithm: str, expected: bytes | None) -> None:
