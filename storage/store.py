@@ -429,13 +429,17 @@ class Store:
 
     async def delete_objects(self, bucket: str, keys: Sequence[str]) -> None:
         """DeleteObjects: delete every key (those that do not exist too, as S3) in one
-        transaction, so the cost of a 1,000-key request is one commit, not 1,000."""
-        async with self.meta.write() as tx:
+        transaction, so the cost of a 1,000-key request is one commit, not 1,000, and one trip
+        to the database's thread, not 2,000."""
+
+        async def delete(tx: Tx) -> list[str]:
             await self._bucket(tx, bucket)
             blobs: list[str] = []
             for key in dict.fromkeys(keys):
                 blobs += await tx.delete_object(bucket, key)
-        self.blobs.delete(blobs)
+            return blobs
+
+        self.blobs.delete(await self.meta.transact(delete))
 
     async def list_objects(
         self, bucket: str, *, prefix: str, delimiter: str, max_keys: int, after: str

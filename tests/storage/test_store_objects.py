@@ -68,6 +68,28 @@ async def test_delete_objects_in_one_transaction(store: Store, tmp_path: Path) -
     assert len(blob_files(tmp_path)) == 1
 
 
+async def test_delete_objects_failing_midway_deletes_none(store: Store, tmp_path: Path) -> None:
+    """The third key's delete fails (a trigger in the real database): the first two stay too,
+    with their files."""
+    for key in ("a", "b", "c"):
+        await store.put_object("b", key, body(key.encode()), {})
+    db = sqlite3.connect(tmp_path / "meta.sqlite3")
+    db.execute(
+        "CREATE TRIGGER fail BEFORE DELETE ON objects WHEN old.key = 'c' "
+        "BEGIN SELECT RAISE(ABORT, 'injected'); END"
+    )
+    db.commit()
+    db.close()
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.delete_objects("b", ["a", "b", "c"])
+    page = await store.list_objects("b", prefix="", delimiter="", max_keys=10, after="")
+    assert [o.key for o in page.entries] == ["a", "b", "c"]
+    assert len(blob_files(tmp_path)) == 3
+    with pytest.raises(S3Error) as caught:
+        await store.delete_objects("missing", ["a"])
+    assert caught.value.code == "NoSuchBucket"
+
+
 async def test_old_database_gets_the_tags_columns(tmp_path: Path) -> None:
     # A database as the first release created it: no tags columns.
     db = sqlite3.connect(tmp_path / "meta.sqlite3")
