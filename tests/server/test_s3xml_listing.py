@@ -192,3 +192,11 @@ def test_iso8601_cached_seconds_match_gmtime(ts: float) -> None:
         f".{int(ts * 1000) % 1000:03d}Z"
     )
     assert s3xml.iso8601(ts) == expected
+
+
+@given(st.floats(min_value=0, max_value=4e9))
+def test_list_parts_last_modified_as_iso8601_writes_it(ts: float) -> None:
+    got = s3xml.list_parts(
+        Upload("id", "b", "k", T, {}), [Part(1, 0, "e", ts)], marker=0, max_parts=1, truncated=False
+    )
+    assert f"<LastModified>{s3xml.iso8601(ts)}</LastModified>".encode() in got
