@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from server import sigv4
 from server.sigv4 import (
     EMPTY_SHA256,
     SigningContext,
@@ -831,3 +832,32 @@ def test_botocore_signed_requests_always_verify(
     assert error_code(with_authorization(wire, "Signature=" + signature, "Signature=" + bad)) == (
         "SignatureDoesNotMatch"
     )
+
+
+def _strptime_request_time(amz_date: str) -> tuple[datetime, str] | None:
+    """What _request_time answered when it parsed x-amz-date with strptime."""
+    try:
+        when = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return when, when.strftime("%Y%m%dT%H%M%SZ")
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(
+        st.from_regex(r"\d{8}T\d{6}Z", fullmatch=True),
+        st.builds(
+            lambda d: d.strftime("%Y%m%dT%H%M%SZ").zfill(16),
+            st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+        ),
+    )
+)
+def test_request_time_x_amz_date_as_strptime_read_it(amz_date: str) -> None:
+    expected = _strptime_request_time(amz_date)
+    if expected is None:
+        with pytest.raises(S3Error) as refused:
+            sigv4._request_time({"x-amz-date": [amz_date]})
+        assert refused.value.code == "AccessDenied"
+    else:
+        assert sigv4._request_time({"x-amz-date": [amz_date]}) == expected
