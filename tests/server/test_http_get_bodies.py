@@ -9,12 +9,14 @@ from __future__ import annotations
 import http.client
 import os
 import socket
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 from server.sendfile import HANDBACK, PUMPS, WINDOW
 from tests.harness import Server, run_server
@@ -105,9 +107,10 @@ def test_get_object_empty(own_server: Server, objects: dict[str, bytes]) -> None
 
 
 def _open_get(
-    server: Server, key: str, receive_buffer: int | None = None
+    server: Server, key: str, receive_buffer: int | None = None, tls: str | None = None
 ) -> tuple[socket.socket, http.client.HTTPResponse]:
-    """Send a GET on a fresh connection and read only the status line and headers."""
+    """Send a GET on a fresh connection (over TLS: ``tls`` is the CA bundle's path) and read
+    only the status line and headers."""
     target = f"/bodies/{key}"
     headers = sign(server, "GET", target, b"", None)
     lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
@@ -116,6 +119,8 @@ def _open_get(
     if receive_buffer is not None:  # set before connecting: it bounds the TCP window
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
     sock.connect(("127.0.0.1", server.port))
+    if tls is not None:
+        sock = ssl.create_default_context(cafile=tls).wrap_socket(sock, server_hostname="127.0.0.1")
     sock.sendall(f"GET {target} HTTP/1.1\r\n{lines}Connection: close\r\n\r\n".encode())
     response = http.client.HTTPResponse(sock, method="GET")
     response.begin()
@@ -204,7 +209,7 @@ def _assert_cut(
     while _descriptors(server) > descriptors and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _descriptors(server) <= descriptors
-    assert_alive(server)
+    assert server.process.poll() is None, server.log()
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors in /proc")
@@ -251,3 +256,42 @@ def test_get_object_data_file_shortened_mid_body(
         os.truncate(data_file, cut_at)
         got += _read_cut(response)
     _assert_cut(own_server, objects, body, got, descriptors)
+
+
+# Another object on the TLS server, read whole after each cut body.
+TLS_OTHER = _payload(WINDOW + 5, 7)
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    """A server over TLS, where bodies are read in a worker thread and written through the
+    transport (no pump, no sendfile), and its CA bundle's path."""
+    directory = tmp_path_factory.mktemp("get-bodies-tls")
+    ca = trustme.CA()
+    cert, key, bundle = (directory / name for name in ("cert.pem", "key.pem", "ca.pem"))
+    issued = ca.issue_cert("127.0.0.1")
+    issued.private_key_and_cert_chain_pem.write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+    ca.cert_pem.write_to_path(str(bundle))
+    with run_server(directory / "data", tls=(cert, key, str(bundle))) as running:
+        running.client().create_bucket(Bucket="bodies")
+        running.client().put_object(Bucket="bodies", Key="mp", Body=TLS_OTHER)
+        yield running, str(bundle)
+        running.client().list_buckets()
+        assert running.process.poll() is None, running.log()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors in /proc")
+@pytest.mark.parametrize("cut_at", [0, BIG // 2 + 123])
+def test_get_object_data_file_shortened_mid_body_over_tls(
+    tls_server: tuple[Server, str], cut_at: int
+) -> None:
+    server, bundle = tls_server
+    body, data_file = _object_and_file(server, f"tls-short-{cut_at}")
+    descriptors = _descriptors(server)
+    sock, response = _open_get(server, f"tls-short-{cut_at}", receive_buffer=64 << 10, tls=bundle)
+    with sock, response:
+        got = response.read(1 << 20)
+        os.truncate(data_file, cut_at)
+        got += _read_cut(response)
+    _assert_cut(server, {"mp": TLS_OTHER}, body, got, descriptors)
