@@ -24,7 +24,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# The client is stock boto3, as `pip install boto3` installs it: without awscrt. s3mpu depends on
+# awscrt, so it is in this venv, and botocore would take it up (as boto3[crt] does) to sign each
+# request and checksum its body, reading the body back through Python callbacks: 15-20% more
+# client CPU per GiB uploaded, measured against the sink. BOTO_DISABLE_CRT is botocore's own
+# switch, read when botocore is first imported (just below); servers.run starts the servers
+# without it.
+os.environ.setdefault("BOTO_DISABLE_CRT", "true")
+
 import boto3
+import botocore.compat
 
 from bench import workloads
 from bench.report import Measure, Value, median_of_rounds, spread_table, table, target_table
@@ -185,7 +194,8 @@ def render(
         f"- date: {started:%Y-%m-%d %H:%M} UTC{' (--quick sizes)' if quick else ''}",
         f"- machine: {host}",
         f"- client: Python {platform.python_version()}, boto3 {boto3.__version__} "
-        "(default checksums: SHA-256 payload signing and CRC32 over http)",
+        "(default checksums: SHA-256 payload signing and CRC32 over http; "
+        f"awscrt {'in use' if botocore.compat.HAS_CRT else 'not in use, as in a stock install'})",
         "- servers: " + "; ".join(f"{s}: {v}" for s, v in versions.items()),
         "- hash ceilings, one core: "
         + ", ".join(f"{name} {rate:,.0f} MB/s" for name, rate in rates.items())

@@ -287,7 +287,8 @@ def run(
             else ROOT
             if target.name in ("s3mpu", "sink")
             else data,
-            env={**os.environ, **env},
+            # Without the client's BOTO_DISABLE_CRT (bench/__main__.py): moto uses botocore.
+            env={**{k: v for k, v in os.environ.items() if k != "BOTO_DISABLE_CRT"}, **env},
             start_new_session=True,
         )
     running = Running(
