@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import re
 from collections.abc import Mapping
 from urllib.parse import unquote_plus
@@ -61,7 +62,16 @@ def meta_from_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def http_date(ts: float) -> str:
+    # formatdate rounds to the microsecond, then drops the fraction: but for a time within a
+    # microsecond of the next second, that is its whole second's string, formatted once (cached).
+    if ts >= 0 and ts % 1 < 0.999999:
+        return _http_date_seconds(int(ts // 1))
     return email.utils.formatdate(ts, usegmt=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _http_date_seconds(seconds: int) -> str:
+    return email.utils.formatdate(seconds, usegmt=True)
 
 
 def object_headers(info: ObjectInfo, *, checksum_mode: bool = False) -> dict[str, str]:

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import email.utils
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.headers import (
+    http_date,
     meta_from_headers,
     parse_range,
     preconditions,
@@ -138,3 +143,14 @@ def test_preconditions_plain_and_copy_source() -> None:
     }
     assert preconditions(headers) == Preconditions(if_match='"a"', if_modified_since=1.7e9)
     assert preconditions(headers, "x-amz-copy-source-") == Preconditions(if_none_match='"b"')
+
+
+@given(
+    st.one_of(
+        st.floats(min_value=0, max_value=4e9),
+        st.integers(0, 4_000_000_000).map(lambda s: s + 0.9999995),
+        st.integers(0, 4_000_000_000).map(lambda s: s + 0.999999),
+    )
+)
+def test_http_date_cached_seconds_match_formatdate(ts: float) -> None:
+    assert http_date(ts) == email.utils.formatdate(ts, usegmt=True)
