@@ -11,7 +11,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: serve test lint install bench clients rclone
 
-$(VENV)/.installed: pyproject.toml
+# setup.py builds storage/_md5x.c in place (editable install): a changed C file is rebuilt.
+$(VENV)/.installed: pyproject.toml setup.py storage/_md5x.c
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[test]'
