@@ -4,11 +4,11 @@ Layout under the data dir:
   blobs/<2 hex>/<32 hex>   committed data files, referenced by metadata rows
   tmp/<32 hex>             bodies being received; never referenced, wiped at startup
 
-A body streams into tmp/ while its digests are computed in the same pass in a worker thread
-(hashlib, ISA-L and awscrt release the GIL), is verified, fsynced and renamed into blobs/; only
-then does the caller commit the metadata row that makes it visible (invariant 2). Deleting is
-the reverse: rows go first, files after, so a crash between leaves only unreferenced files, which
-``sweep`` removes.
+A body streams into tmp/ while its digests are computed in the same pass in worker threads
+(hashlib, ISA-L and awscrt release the GIL; MD5 in the lane engine, md5lanes.py), is fsynced,
+verified and renamed into blobs/; only then does the caller commit the metadata row that makes
+it visible (invariant 2). Deleting is the reverse: rows go first, files after, so a crash
+between leaves only unreferenced files, which ``sweep`` removes.
 
 Every empty body shares one data file, ``EMPTY``: made and synced once, when the first empty
 body comes, and never deleted while a server runs, so an empty object or part costs no file and
@@ -26,6 +26,7 @@ import logging
 import mmap
 import os
 import secrets
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from typing import Any, BinaryIO
 
 from storage.checksums import Hasher, new_hasher
 from storage.errors import S3Error
+from storage.md5lanes import ENGINE
 from storage.models import BodyReader, Digests, IncomingBody
 
 log = logging.getLogger("s3mpu")
@@ -55,6 +57,8 @@ SMALL_BODY = 32 * 1024
 # 4 CPU-s per GiB, O_DIRECT 0.15 (docs/benchmarks.md). Reads still go through the page cache.
 DIRECT = getattr(os, "O_DIRECT", 0)
 READ_BUFFER = 1024 * 1024
+# At most this long may a batch's MD5 wait for other bodies' to run in lockstep (md5lanes.py).
+MAX_SLACK = 0.05
 # Room data files leave free on the data dir's filesystem, for the database: deleting objects
 # and aborting uploads, the way out of a full disk, need a few pages of it. By default 1% of the
 # filesystem, at most MAX_MIN_FREE.
@@ -372,8 +376,9 @@ class BlobStore:
         tmp = self._tmp / _new_id()
         size = 0
         leftover: Path | None = tmp  # what to remove if this fails
+        streaming = ENGINE.stream() if ENGINE is not None and ENGINE.takes(hashers.md5) else None
         try:
-            with _create(tmp, self.direct) as fh:
+            with _create(tmp, self.direct) as fh, streaming or contextlib.nullcontext():
                 # The work running in worker threads, if any (the digests and write of a batch,
                 # or the fsync). Awaited through shield, so a cancelled request cannot cancel it
                 # under the thread, and settled before the file is closed and its buffer reused.
@@ -383,24 +388,37 @@ class BlobStore:
                         # One buffer fills while the other's batch is digested and written.
                         buffer = buffers[turn % 2]
                         start = first if turn == 0 else 0
+                        began = time.monotonic()
                         count = start + await _fill(reader, buffer[start:])
+                        filling = time.monotonic() - began
                         size += count
                         _check_size(size, body)
+                        if not count:
+                            break
                         for future in pending:
                             await asyncio.shield(future)
-                        pending = []
-                        if count:
-                            pending = self._start(loop, fh, hashers, buffer[:count])
+                        # Its MD5 may wait for other bodies' (md5lanes.py) for part of the time
+                        # the next batch takes to fill anyway.
+                        slack = min(filling, MAX_SLACK)
+                        pending = self._start(loop, fh, hashers, buffer[:count], slack)
                         if count < len(buffer):
                             break
+                    if self.fsync:
+                        # The bytes are synced while the last MD5 may still wait for company.
+                        md5, *writes = pending
+                        for future in writes:
+                            await asyncio.shield(future)
+                        pending = [md5, loop.run_in_executor(None, os.fsync, fh.fileno())]
+                        await asyncio.shield(pending[1])
+                    if ENGINE is not None:
+                        ENGINE.hurry(hashers.md5)
                     for future in pending:
                         await asyncio.shield(future)
                     digests = hashers.digests()
                     body.verify(digests)
-                    if self.fsync:
-                        pending = [loop.run_in_executor(None, os.fsync, fh.fileno())]
-                        await asyncio.shield(pending[0])
                 finally:
+                    if ENGINE is not None:
+                        ENGINE.hurry(hashers.md5)
                     for future in pending:
                         await _settle(future)
             blob = _new_id()
@@ -423,14 +441,21 @@ class BlobStore:
         fh: BinaryIO,
         hashers: Hashers,
         batch: memoryview,
+        slack: float,
     ) -> list[asyncio.Future[None]]:
-        """Digest and write ``batch`` in two worker threads at once: MD5 costs about as much as
+        """Digest and write ``batch`` in two threads at once: MD5 costs about as much as
         SHA-256, the CRCs and the write together, and hashlib, ISA-L and awscrt release the GIL,
-        so one body is hashed on two cores. Room for its bytes is claimed first."""
+        so one body is hashed on two cores. MD5 goes to the lane engine (md5lanes.py), which
+        digests it together with the other bodies being received, or without the extension to
+        a worker thread; ``slack``: how long it may wait there for company. Room for the
+        batch's bytes is claimed first."""
         size = len(batch)
         self._claim(size)
+        md5 = hashers.md5
         started = [
-            loop.run_in_executor(None, _digest, [hashers.md5], batch),
+            ENGINE.submit(md5, batch, slack)
+            if ENGINE is not None and ENGINE.takes(md5)
+            else loop.run_in_executor(None, _digest, [md5], batch),
             loop.run_in_executor(None, _digest_and_write, fh, hashers.others(), batch),
         ]
         started[1].add_done_callback(lambda _: self._release(size))

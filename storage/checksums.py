@@ -19,6 +19,15 @@ from typing import Protocol
 from awscrt import checksums as crt
 from isal import isal_zlib
 
+_md5: Callable[[], Hasher]
+try:
+    # Multi-buffer MD5 (storage/_md5x.c, storage/md5lanes.py), built where a compiler was.
+    from storage import _md5x
+
+    _md5 = _md5x.md5
+except ImportError:
+    _md5 = hashlib.md5
+
 # The S3 checksum algorithms, by the names S3 uses in x-amz-checksum-algorithm.
 CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
 # The checksum S3 gives an object uploaded without one.
@@ -62,7 +71,7 @@ def _crc64nvme(data: bytes | memoryview, value: int) -> int:
 
 
 _FACTORIES: dict[str, Callable[[], Hasher]] = {
-    "MD5": hashlib.md5,
+    "MD5": _md5,
     "SHA1": hashlib.sha1,
     "SHA256": hashlib.sha256,
     "CRC32": lambda: _Crc(_crc32, 4),

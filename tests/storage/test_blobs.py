@@ -312,6 +312,25 @@ async def test_write_many_batches_digests_and_bytes(blob_store: BlobStore) -> No
     assert blob_store.path(written.blob).read_bytes() == data
 
 
+@pytest.mark.parametrize("lanes", [True, False], ids=["md5-lanes", "hashlib-threads"])
+async def test_write_concurrent_bodies_digests(
+    blob_store: BlobStore, monkeypatch: pytest.MonkeyPatch, lanes: bool
+) -> None:
+    # Bodies received at once share the MD5 lane engine (md5lanes.py), or without the
+    # extension digest in worker threads: each gets its own MD5, whatever the others' lengths.
+    if not lanes:
+        monkeypatch.setattr(blobs, "ENGINE", None)
+    datas = [os.urandom(size) for size in (blobs.SMALL_BODY + 1, 3 << 20, 5 << 20, 4 << 20)]
+    written = await asyncio.gather(
+        *(
+            blob_store.write(IncomingBody(source=_pieces(data, 65_536), max_size=len(data)))
+            for data in datas
+        )
+    )
+    assert [w.digests["MD5"] for w in written] == [hashlib.md5(d).digest() for d in datas]
+    assert [blob_store.path(w.blob).read_bytes() for w in written] == datas
+
+
 async def test_write_empty_body(blob_store: BlobStore) -> None:
     written = await blob_store.write(IncomingBody(source=_pieces(b"", 1), max_size=0))
     assert written.size == 0
