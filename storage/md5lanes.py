@@ -129,21 +129,36 @@ class LaneEngine:
             self._wake.notify()
 
     def _run(self) -> None:
-        while True:
+        try:
+            while True:
+                self._round()
+        except BaseException as exc:  # a bug here must not leave every later upload hanging
+            log.exception("MD5 lane engine stopped; the next job starts it again")
             with self._wake:
-                self._wait_for_company()
-                round_, seen = [], set()
-                for job in self._jobs:
-                    if id(job.state) not in seen:  # one lane per state: the first job first
-                        seen.add(id(job.state))
-                        round_.append(job)
-            finished = self._advance(round_)
-            if finished:
-                with self._wake:
-                    self._jobs = [job for job in self._jobs if job not in finished]
-                for job, error in finished.items():
-                    with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits
-                        job.loop.call_soon_threadsafe(_finish, job.future, error)
+                jobs, self._jobs, self._thread = self._jobs, [], None
+            self._complete(dict.fromkeys(jobs, exc))
+
+    def _round(self) -> None:
+        """Wait for jobs, advance them by a slice, complete those that are done. A function of
+        its own, so the jobs (and the buffers they hold) are let go when it returns."""
+        with self._wake:
+            self._wait_for_company()
+            jobs, seen = [], set()
+            for job in self._jobs:
+                if id(job.state) not in seen:  # one lane per state: the first job first
+                    seen.add(id(job.state))
+                    jobs.append(job)
+        finished = self._advance(jobs)
+        if finished:
+            with self._wake:
+                self._jobs = [job for job in self._jobs if job not in finished]
+            self._complete(finished)
+
+    @staticmethod
+    def _complete(finished: dict[_Job, BaseException | None]) -> None:
+        for job, error in finished.items():
+            with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits
+                job.loop.call_soon_threadsafe(_finish, job.future, error)
 
     def _wait_for_company(self) -> None:
         """Under the lock: until there are jobs to run, all pending ones together, once there

@@ -129,3 +129,18 @@ async def test_submit_two_jobs_of_one_state_runs_them_in_order(
     second = engine.submit(state, memoryview(b"2" * 70_000))
     await asyncio.gather(first, second)
     assert state.digest() == hashlib.md5(b"1" * 70_000 + b"2" * 70_000).digest()
+
+
+async def test_engine_stopped_by_a_bug_fails_its_jobs_and_starts_again(
+    engine: md5lanes.LaneEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug in the engine")
+
+    monkeypatch.setattr(engine, "_wait_for_company", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        await engine.submit(md5x.md5(), memoryview(b"a" * 100))
+    monkeypatch.undo()
+    state = md5x.md5()
+    await engine.submit(state, memoryview(b"b" * 100))
+    assert state.digest() == hashlib.md5(b"b" * 100).digest()
