@@ -148,7 +148,10 @@ class LaneEngine:
                 if id(job.state) not in seen:  # one lane per state: the first job first
                     seen.add(id(job.state))
                     jobs.append(job)
-        finished = self._advance(jobs)
+            # Alone with no other body being received, a job runs to its end in one call: each
+            # slice takes the GIL back, which a busy event loop makes costly.
+            size = SLICE if len(jobs) > 1 or self._streams > 1 else len(jobs[0].data)
+        finished = self._advance(jobs, size)
         if finished:
             with self._wake:
                 self._jobs = [job for job in self._jobs if job not in finished]
@@ -175,10 +178,10 @@ class LaneEngine:
             self._wake.wait(wait)
 
     @staticmethod
-    def _advance(jobs: list[_Job]) -> dict[_Job, BaseException | None]:
-        """One round: each job's next SLICE in one lockstep call. Returns the jobs it ended,
-        each with its error (None: digested whole)."""
-        slices = [job.data[job.done : job.done + SLICE] for job in jobs]
+    def _advance(jobs: list[_Job], size: int) -> dict[_Job, BaseException | None]:
+        """One round: each job's next ``size`` bytes in one lockstep call. Returns the jobs it
+        ended, each with its error (None: digested whole)."""
+        slices = [job.data[job.done : job.done + size] for job in jobs]
         try:
             _md5x.update_many([job.state for job in jobs], slices)
         except Exception as exc:  # a state busy elsewhere, ...: those jobs fail, the engine lives
