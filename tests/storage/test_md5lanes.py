@@ -12,8 +12,9 @@ import os
 import pytest
 
 from storage import md5lanes
+from tests.storage.extension import md5x_or_skip
 
-md5x = pytest.importorskip("storage._md5x")
+md5x = md5x_or_skip()
 
 
 @pytest.fixture

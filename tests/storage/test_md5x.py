@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-# CI and developers' machines have a compiler; the extension is optional only for installs
-# without one (the Docker image), which fall back to hashlib.
-md5x = pytest.importorskip("storage._md5x")
+from tests.storage.extension import md5x_or_skip
+
+md5x = md5x_or_skip()
 
 
 @contextlib.contextmanager
