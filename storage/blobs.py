@@ -35,7 +35,7 @@ from typing import Any, BinaryIO
 
 from storage.checksums import Hasher, new_hasher
 from storage.errors import S3Error
-from storage.md5lanes import ENGINE
+from storage.md5lanes import ENGINE, LaneEngine
 from storage.models import BodyReader, Digests, IncomingBody
 
 log = logging.getLogger("s3mpu")
@@ -376,9 +376,11 @@ class BlobStore:
         tmp = self._tmp / _new_id()
         size = 0
         leftover: Path | None = tmp  # what to remove if this fails
-        streaming = ENGINE.stream() if ENGINE is not None and ENGINE.takes(hashers.md5) else None
+        # The lane engine that digests this body's MD5 (md5lanes.py); None: a worker thread.
+        lanes = ENGINE if ENGINE is not None and ENGINE.takes(hashers.md5) else None
+        streaming = lanes.stream() if lanes is not None else contextlib.nullcontext()
         try:
-            with _create(tmp, self.direct) as fh, streaming or contextlib.nullcontext():
+            with _create(tmp, self.direct) as fh, streaming:
                 # The work running in worker threads, if any (the digests and write of a batch,
                 # or the fsync). Awaited through shield, so a cancelled request cannot cancel it
                 # under the thread, and settled before the file is closed and its buffer reused.
@@ -400,7 +402,7 @@ class BlobStore:
                         # Its MD5 may wait for other bodies' (md5lanes.py) for part of the time
                         # the next batch takes to fill anyway.
                         slack = min(filling, MAX_SLACK)
-                        pending = self._start(loop, fh, hashers, buffer[:count], slack)
+                        pending = self._start(loop, fh, hashers, buffer[:count], lanes, slack)
                         if count < len(buffer):
                             break
                     if self.fsync:
@@ -410,15 +412,15 @@ class BlobStore:
                             await asyncio.shield(future)
                         pending = [md5, loop.run_in_executor(None, os.fsync, fh.fileno())]
                         await asyncio.shield(pending[1])
-                    if ENGINE is not None:
-                        ENGINE.hurry(hashers.md5)
+                    if lanes is not None:
+                        lanes.hurry(hashers.md5)
                     for future in pending:
                         await asyncio.shield(future)
                     digests = hashers.digests()
                     body.verify(digests)
                 finally:
-                    if ENGINE is not None:
-                        ENGINE.hurry(hashers.md5)
+                    if lanes is not None:
+                        lanes.hurry(hashers.md5)
                     for future in pending:
                         await _settle(future)
             blob = _new_id()
@@ -441,20 +443,21 @@ class BlobStore:
         fh: BinaryIO,
         hashers: Hashers,
         batch: memoryview,
+        lanes: LaneEngine | None,
         slack: float,
     ) -> list[asyncio.Future[None]]:
         """Digest and write ``batch`` in two threads at once: MD5 costs about as much as
         SHA-256, the CRCs and the write together, and hashlib, ISA-L and awscrt release the GIL,
         so one body is hashed on two cores. MD5 goes to the lane engine (md5lanes.py), which
-        digests it together with the other bodies being received, or without the extension to
-        a worker thread; ``slack``: how long it may wait there for company. Room for the
+        digests it together with the other bodies being received, or (``lanes`` None) to a
+        worker thread; ``slack``: how long it may wait there for company. Room for the
         batch's bytes is claimed first."""
         size = len(batch)
         self._claim(size)
         md5 = hashers.md5
         started = [
-            ENGINE.submit(md5, batch, slack)
-            if ENGINE is not None and ENGINE.takes(md5)
+            lanes.submit(md5, batch, slack)
+            if lanes is not None
             else loop.run_in_executor(None, _digest, [md5], batch),
             loop.run_in_executor(None, _digest_and_write, fh, hashers.others(), batch),
         ]
