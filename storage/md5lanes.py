@@ -12,8 +12,8 @@ time, so a job that comes meanwhile joins at the next slice; alone, a job runs o
 path. Batches of concurrent bodies rarely come at the same moment (at 4 concurrent uploads of
 70 MB/s each, a body's 2 MiB batch comes every 30 ms and its MD5 takes 3 ms), so a job may be
 held back for company: until every body being received (``stream``) has a job pending, or the
-job's ``slack`` runs out. The caller gives as slack part of the time its next batch takes to
-fill anyway (none for a body's last batch), so the wait costs the body nothing.
+job's ``slack`` runs out (blobs.py gives 20 ms; a body's last batch is ``hurry``'d). Meanwhile
+the body's next batch fills, so the wait costs it little.
 
 Each job's future is completed on its own loop once its whole batch is digested: until then
 the thread reads the batch, so its buffer must not be reused (blobs.py awaits the future
