@@ -1,7 +1,8 @@
 """The optional C extension beside pyproject.toml (which holds everything else).
 
-storage._md5x (multi-buffer MD5, storage/_md5x.c) is optional: without a compiler (the Docker
-image has none) the install goes on and storage falls back to hashlib's MD5."""
+storage._md5x (multi-buffer MD5, storage/_md5x.c) is optional: without a compiler the install
+goes on and storage falls back to hashlib's MD5. The Dockerfile's build stage, which has one,
+refuses a wheel without it."""
 
 from setuptools import Extension, setup
 
