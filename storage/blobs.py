@@ -60,9 +60,10 @@ READ_BUFFER = 1024 * 1024
 # loopback a client's threads take turns at its GIL, each sending one body for a few
 # milliseconds, so a 2 MiB batch fills in about 4 ms while the other bodies' data comes in the
 # next turns. Waiting 20 ms cut 0.10-0.27 server CPU-s per GiB at 4 concurrent 8 MiB parts
-# (four comparisons of 9-18 runs) against waiting as long as the next batch took to fill (up to
-# 50 ms, which cut nothing), with no loss of throughput at 1, 2, 4 or 16 concurrent
-# (docs/benchmarks.md). A body waits only while others are being received.
+# (four comparisons of 9-18 runs) against waiting as long as the batch took to fill (at most
+# 50 ms), throughput the same within the noise at 1, 2, 4 and 16 concurrent; waiting at least
+# 20 ms and otherwise the fill time cut nothing (docs/benchmarks.md). A body waits only while
+# others are being received.
 SLACK = 0.02
 # Room data files leave free on the data dir's filesystem, for the database: deleting objects
 # and aborting uploads, the way out of a full disk, need a few pages of it. By default 1% of the
