@@ -63,7 +63,7 @@ READ_BUFFER = 1024 * 1024
 # (four comparisons of 9-18 runs) against waiting as long as the batch took to fill (at most
 # 50 ms), throughput the same within the noise at 1, 2, 4 and 16 concurrent; waiting at least
 # 20 ms and otherwise the fill time cut nothing (docs/benchmarks.md). A body waits only while
-# others are being received.
+# others are being received, or were a moment ago (md5lanes.RECENT).
 SLACK = 0.02
 # Room data files leave free on the data dir's filesystem, for the database: deleting objects
 # and aborting uploads, the way out of a full disk, need a few pages of it. By default 1% of the
