@@ -59,6 +59,24 @@ async def test_job_waits_for_company_until_every_stream_has_one(
     assert second.digest() == hashlib.md5(b"b" * 100_000).digest()
 
 
+async def held_until_a_second_body_comes(
+    engine: md5lanes.LaneEngine, first: bytes, second: bytes
+) -> None:
+    """In a stream already open: a job for ``first`` is held for company, until a second body's
+    job (``second``, in a stream of its own) comes; then both run."""
+    states = md5x.md5(), md5x.md5()
+    held = engine.submit(states[0], memoryview(first), slack=3600)
+    await asyncio.sleep(0.05)
+    assert not held.done()
+    with engine.stream():
+        await engine.submit(states[1], memoryview(second), slack=3600)
+    await held
+    assert [state.digest() for state in states] == [
+        hashlib.md5(first).digest(),
+        hashlib.md5(second).digest(),
+    ]
+
+
 async def test_job_waits_for_as_many_bodies_as_were_lately_received_at_once(
     engine: md5lanes.LaneEngine,
 ) -> None:
@@ -66,46 +84,31 @@ async def test_job_waits_for_as_many_bodies_as_were_lately_received_at_once(
     # body's, as if both were still streaming, and runs as soon as that one comes.
     with engine.stream(), engine.stream():
         pass
-    first, second = md5x.md5(), md5x.md5()
     with engine.stream():
-        held = engine.submit(first, memoryview(b"a" * 100_000), slack=3600)
-        await asyncio.sleep(0.05)
-        assert not held.done()
-        with engine.stream():
-            await engine.submit(second, memoryview(b"b" * 100_000), slack=3600)
-        await held
-    assert first.digest() == hashlib.md5(b"a" * 100_000).digest()
-    assert second.digest() == hashlib.md5(b"b" * 100_000).digest()
+        await held_until_a_second_body_comes(engine, b"a" * 100_000, b"b" * 100_000)
 
 
 async def test_bodies_received_at_once_are_forgotten_after_a_while(
     engine: md5lanes.LaneEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(md5lanes, "RECENT", 0.5)
-    first, second, third = md5x.md5(), md5x.md5(), md5x.md5()
+    state = md5x.md5()
     with engine.stream():
         with engine.stream(), engine.stream():
             pass
         await asyncio.sleep(0.6)
         # Three at once is forgotten: the lone body's job runs at once.
-        alone = engine.submit(first, memoryview(b"c" * 100_000), slack=3600)
+        alone = engine.submit(state, memoryview(b"c" * 100_000), slack=3600)
         try:
             await asyncio.wait_for(asyncio.shield(alone), timeout=10)
         finally:
-            engine.hurry(first)  # a failed wait leaves no job behind
+            engine.hurry(state)  # a failed wait leaves no job behind
             await alone
-        # Two at once now is remembered afresh: the job waits for a second body's.
+        assert state.digest() == hashlib.md5(b"c" * 100_000).digest()
+        # Two at once now is remembered afresh: a job waits for a second body's.
         with engine.stream():
             pass
-        held = engine.submit(second, memoryview(b"d" * 100_000), slack=3600)
-        await asyncio.sleep(0.05)
-        assert not held.done()
-        with engine.stream():
-            await engine.submit(third, memoryview(b"e" * 100_000), slack=3600)
-        await held
-    assert first.digest() == hashlib.md5(b"c" * 100_000).digest()
-    assert second.digest() == hashlib.md5(b"d" * 100_000).digest()
-    assert third.digest() == hashlib.md5(b"e" * 100_000).digest()
+        await held_until_a_second_body_comes(engine, b"d" * 100_000, b"e" * 100_000)
 
 
 async def test_job_runs_alone_when_its_slack_is_out_or_hurried(
