@@ -35,6 +35,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from storage.peak import RecentPeak
+
 try:
     from storage import _md5x
 except ImportError:  # built optional (setup.py): hashlib's MD5 then
@@ -46,15 +48,13 @@ log = logging.getLogger("s3mpu")
 # to join them, large enough that a round's own cost (a GIL hand-over, a few lists) is noise
 # beside hashing it (a 256 KiB lane takes 0.3-0.4 ms).
 SLICE = 256 * 1024
-# How long the most bodies received at once is remembered. A client uploading N parts at once
-# does not keep N bodies streaming: each of its threads hashes a part before sending it (the
-# payload's SHA-256 that SigV4 signs, the CRC) and waits for the answer after it, so the count
-# of bodies being received drops and climbs back within tens of milliseconds; boto3 at 4
-# concurrent parts had a single body streaming for 12-14% of the bytes. A job that comes while
-# the count is down waits (within its slack) for the bodies about to come back, as it would
-# for those streaming. Against waiting only for the bodies streaming at that moment, at 4
-# concurrent 8 MiB parts: bytes through four lanes 45-54% -> 83%, through one 13-14% -> 3%;
-# server CPU-s per GiB 3.58 -> 3.16 (means of 18 interleaved runs), at 260 -> 269 MB/s.
+# How long the most bodies received at once is remembered (peak.py: the count drops and climbs
+# back as each client thread hashes its next part). A job that comes while the count is down
+# waits (within its slack) for the bodies about to come back, as it would for those streaming.
+# Boto3 at 4 concurrent parts had a single body streaming for 12-14% of the bytes; against
+# waiting only for the bodies streaming at that moment, at 4 concurrent 8 MiB parts: bytes
+# through four lanes 45-54% -> 83%, through one 13-14% -> 3%; server CPU-s per GiB 3.58 -> 3.16
+# (means of 18 interleaved runs), at 260 -> 269 MB/s.
 RECENT = 0.5
 
 
@@ -84,10 +84,7 @@ class LaneEngine:
         self._wake = threading.Condition()
         self._jobs: list[_Job] = []
         self._thread: threading.Thread | None = None
-        self._streams = 0  # bodies being received whose jobs come here
-        # The most bodies received at once lately, and the time.monotonic() it stands until.
-        self._peak = 0
-        self._peak_until = 0.0
+        self._streams = RecentPeak()  # bodies being received whose jobs come here
         # A child made by fork has no engine thread and maybe a held lock: it starts afresh.
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._reset)
@@ -96,24 +93,19 @@ class LaneEngine:
         self._wake = threading.Condition()
         self._jobs = []
         self._thread = None
-        self._streams = 0
-        self._peak = 0
-        self._peak_until = 0.0
+        self._streams = RecentPeak()
 
     @contextlib.contextmanager
     def stream(self) -> Iterator[None]:
         """Count a body being received while the block runs: a job waits for the others' jobs
         (within its slack) only while there are others, or were lately (``RECENT``)."""
         with self._wake:
-            self._streams += 1
-            now = time.monotonic()
-            if self._streams >= self._peak or now >= self._peak_until:
-                self._peak, self._peak_until = self._streams, now + RECENT
+            self._streams.enter(time.monotonic(), RECENT)
         try:
             yield
         finally:
             with self._wake:
-                self._streams -= 1
+                self._streams.leave()
                 self._wake.notify()
 
     @staticmethod
@@ -184,7 +176,7 @@ class LaneEngine:
 
     def _expected(self, now: float) -> int:
         """Under the lock: how many bodies' jobs to run together, at best."""
-        return max(self._streams, self._peak if now < self._peak_until else 0)
+        return self._streams.expected(now)
 
     def _wait_for_company(self) -> None:
         """Under the lock: until there are jobs to run, all pending ones together, once there
