@@ -26,6 +26,7 @@ import logging
 import mmap
 import os
 import secrets
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
@@ -34,18 +35,27 @@ from typing import Any, BinaryIO
 
 from storage.checksums import Hasher, new_hasher
 from storage.errors import S3Error
-from storage.md5lanes import ENGINE, LaneEngine
+from storage.md5lanes import ENGINE, RECENT, LaneEngine
 from storage.models import BodyReader, Digests, IncomingBody
+from storage.peak import RecentPeak
 
 log = logging.getLogger("s3mpu")
 
-# A body goes to the worker threads in batches of this size, each one contiguous buffer so each
-# digest is one call: each hand-over costs about as much as hashing a quarter of a megabyte
-# (measured: 4.5 CPU-s per GiB with 1 MiB batches, 5.5 with 256 KiB). An upload holds two
-# buffers (one being hashed, one filling), so 16 concurrent uploads hold 64 MiB.
+# A body goes to the worker threads in batches, each one contiguous buffer so each digest is
+# one call: each hand-over costs about as much as hashing a quarter of a megabyte (measured: 4.5
+# CPU-s per GiB with 1 MiB batches, 5.5 with 256 KiB). A body holds two buffers (one being
+# hashed, one filling). While few bodies are received at once (BIG_BODIES, now or lately:
+# peak.py) they are BIG_BATCH, else WRITE_BUFFER: fewer hand-overs per byte, as long as the
+# bodies' batches together still fit the CPU's cache (32 MiB of L3 on this project's machine).
+# Server CPU-s per GiB of 8 MiB parts, means of 9-15 interleaved runs, 2 against 8 MiB batches:
+# 4.03 -> 3.65 at 1 concurrent, 3.05 -> 2.77 at 2, 3.04 -> 2.79 at 4; but 2.81 -> 3.14 at 8 and
+# 2.69 -> 3.32 at 16 (docs/benchmarks.md). So 16 concurrent uploads still hold 64 MiB.
 WRITE_BUFFER = 2 * 1024 * 1024
-# Buffers kept for the next uploads once their upload is done: a new buffer costs its page
-# faults, which for a small body would cost more than the body.
+BIG_BATCH = 8 * 1024 * 1024
+BIG_BODIES = 4
+# Buffers of each size kept for the next bodies once their body is done: a new buffer costs its
+# page faults, which for a small body would cost more than the body. BIG_BATCH ones are let go
+# as soon as more than BIG_BODIES bodies come, so they cost no memory beside the small ones.
 SPARE_BUFFERS = 8
 # A body this small that comes whole in its first batch is digested on the event loop, and
 # made a file, written, synced and renamed in one trip to a worker thread (_write_small).
@@ -80,9 +90,9 @@ class WrittenBlob:
     digests: Digests
 
 
-def _new_buffer() -> mmap.mmap:
-    """A WRITE_BUFFER buffer aligned on a page, as O_DIRECT needs."""
-    return mmap.mmap(-1, WRITE_BUFFER)
+def _new_buffer(size: int) -> mmap.mmap:
+    """A buffer aligned on a page, as O_DIRECT needs."""
+    return mmap.mmap(-1, size)
 
 
 def _new_id() -> str:
@@ -192,6 +202,13 @@ def _digest(hashers: Iterable[Hasher], data: memoryview) -> None:
 
 def _digest_and_write(fh: BinaryIO, hashers: Iterable[Hasher], data: memoryview) -> None:
     _digest(hashers, data)
+    # An O_DIRECT file takes whole blocks only, and _write_all sends the rest of a write it
+    # refuses through the page cache: a body's short last batch is split so that its whole
+    # WRITE_BUFFERs still go direct, as they did when every batch was one.
+    whole = len(data) - len(data) % WRITE_BUFFER
+    if 0 < whole < len(data):
+        _write_all(fh, data[:whole])
+        data = data[whole:]
     _write_all(fh, data)
 
 
@@ -254,7 +271,9 @@ class BlobStore:
         # GET that started on the old object finishes on the old object (invariant 4).
         self._leases: Counter[str] = Counter()
         self._doomed: set[str] = set()
-        self._spare: list[mmap.mmap] = []
+        # Spare buffers by size, and the bodies holding buffers (which sets their size).
+        self._spare: dict[int, list[mmap.mmap]] = {WRITE_BUFFER: [], BIG_BATCH: []}
+        self._bodies = RecentPeak()
         self._empty_made = False  # EMPTY's file is on disk (and synced) in this process
 
     def prepare(self) -> None:
@@ -290,14 +309,31 @@ class BlobStore:
     def path(self, blob: str) -> Path:
         return self._blobs / blob[:2] / blob
 
+    def _big_batches(self) -> bool:
+        """Whether a body starting now gets BIG_BATCH buffers. When it does not (more bodies
+        than BIG_BODIES, now or lately), the spare ones are let go."""
+        if self._bodies.expected(time.monotonic()) <= BIG_BODIES:
+            return True
+        self._spare[BIG_BATCH].clear()
+        return False
+
     @contextlib.contextmanager
     def _buffers(self) -> Iterator[list[memoryview]]:
-        """Two WRITE_BUFFER buffers for one upload, from the spares when there are some."""
-        held = [self._spare.pop() if self._spare else _new_buffer() for _ in range(2)]
+        """Two buffers for one body, from the spares when there are some."""
+        self._bodies.enter(time.monotonic(), RECENT)
         try:
-            yield [memoryview(buffer) for buffer in held]
+            size = BIG_BATCH if self._big_batches() else WRITE_BUFFER
+            spare = self._spare[size]
+            held = [spare.pop() if spare else _new_buffer(size) for _ in range(2)]
+            try:
+                yield [memoryview(buffer) for buffer in held]
+            finally:
+                if size == WRITE_BUFFER or self._big_batches():
+                    # The next body pops its first buffer first: the same one, so a second
+                    # buffer that a body of one batch never fills is never made resident.
+                    spare.extend(reversed(held[: max(0, SPARE_BUFFERS - len(spare))]))
         finally:
-            self._spare.extend(held[: max(0, SPARE_BUFFERS - len(self._spare))])
+            self._bodies.leave()
 
     async def write(self, body: IncomingBody) -> WrittenBlob:
         """Stream ``body`` to a new blob; return its id, size and digests. Raises, leaving no

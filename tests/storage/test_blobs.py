@@ -301,7 +301,7 @@ async def _pieces(data: bytes, size: int, fail_after: int | None = None) -> Asyn
 
 async def test_write_many_batches_digests_and_bytes(blob_store: BlobStore) -> None:
     # Several batches, pieces that straddle batch boundaries, and a short last batch.
-    data = os.urandom(2 * blobs.WRITE_BUFFER + 12345)
+    data = os.urandom(2 * blobs.BIG_BATCH + 12345)
     body = IncomingBody(
         source=_pieces(data, 300_001), max_size=len(data), digests=frozenset({"SHA256", "CRC32"})
     )
@@ -324,7 +324,9 @@ async def test_write_concurrent_bodies_digests(
         assert blobs.ENGINE is not None
     else:
         monkeypatch.setattr(blobs, "ENGINE", None)
-    datas = [os.urandom(size) for size in (blobs.SMALL_BODY + 1, 3 << 20, 5 << 20, 4 << 20)]
+    # The first four in batches of BIG_BATCH, the last two (more than BIG_BODIES) of WRITE_BUFFER.
+    sizes = (blobs.SMALL_BODY + 1, 17 << 20, 5 << 20, 4 << 20, 9 << 20, 3 << 20)
+    datas = [os.urandom(size) for size in sizes]
     written = await asyncio.gather(
         *(
             blob_store.write(IncomingBody(source=_pieces(data, 65_536), max_size=len(data)))
@@ -370,9 +372,9 @@ async def test_write_small_bodies_digests_bytes_and_syncs(
 async def test_write_stream_failure_mid_batches_leaves_nothing(
     blob_store: BlobStore, tmp_path: Path
 ) -> None:
-    data = os.urandom(3 * blobs.WRITE_BUFFER)
+    data = os.urandom(3 * blobs.BIG_BATCH)
     body = IncomingBody(
-        source=_pieces(data, 65536, fail_after=2 * blobs.WRITE_BUFFER), max_size=1 << 30
+        source=_pieces(data, 65536, fail_after=2 * blobs.BIG_BATCH), max_size=1 << 30
     )
     with pytest.raises(ConnectionResetError):
         await blob_store.write(body)
@@ -382,8 +384,8 @@ async def test_write_stream_failure_mid_batches_leaves_nothing(
 async def test_write_too_large_after_batches_leaves_nothing(
     blob_store: BlobStore, tmp_path: Path
 ) -> None:
-    data = os.urandom(blobs.WRITE_BUFFER * 2)
-    body = IncomingBody(source=_pieces(data, 100_000), max_size=blobs.WRITE_BUFFER + 1)
+    data = os.urandom(blobs.BIG_BATCH * 2)
+    body = IncomingBody(source=_pieces(data, 100_000), max_size=blobs.BIG_BATCH + 1)
     with pytest.raises(S3Error) as caught:
         await blob_store.write(body)
     assert caught.value.code == "EntityTooLarge"
@@ -394,7 +396,7 @@ async def test_write_verify_failure_leaves_nothing(blob_store: BlobStore, tmp_pa
     def refuse(_: object) -> None:
         raise S3Error("BadDigest")
 
-    data = os.urandom(blobs.WRITE_BUFFER + 1)
+    data = os.urandom(blobs.BIG_BATCH + 1)
     body = IncomingBody(source=_pieces(data, 1 << 20), max_size=len(data), verify=refuse)
     with pytest.raises(S3Error):
         await blob_store.write(body)
@@ -473,7 +475,7 @@ class _Trickle:
 
 
 async def test_write_from_a_body_reader_fills_whole_batches(blob_store: BlobStore) -> None:
-    data = os.urandom(2 * blobs.WRITE_BUFFER + 777)
+    data = os.urandom(2 * blobs.BIG_BATCH + 777)
     body = IncomingBody(source=_Trickle(data, 250_000), max_size=len(data))
     written = await blob_store.write(body)
     assert written.size == len(data)
@@ -481,15 +483,85 @@ async def test_write_from_a_body_reader_fills_whole_batches(blob_store: BlobStor
     assert blob_store.path(written.blob).read_bytes() == data
 
 
+def buffer_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every buffer made from now on, in order."""
+    made: list[int] = []
+    real = blobs._new_buffer
+
+    def spy(size: int) -> mmap.mmap:
+        made.append(size)
+        return real(size)
+
+    monkeypatch.setattr(blobs, "_new_buffer", spy)
+    return made
+
+
 async def test_write_buffers_are_reused_not_shared(blob_store: BlobStore) -> None:
     """Concurrent writes each get buffers of their own; afterwards a few are kept as spares."""
-    datas = [os.urandom(blobs.WRITE_BUFFER + i) for i in range(6)]
+    datas = [os.urandom(blobs.WRITE_BUFFER + i) for i in range(10)]
     written = await asyncio.gather(
         *(blob_store.write(IncomingBody(source=_Trickle(d, 65536), max_size=len(d))) for d in datas)
     )
     for data, blob in zip(datas, written, strict=True):
         assert blob_store.path(blob.blob).read_bytes() == data
-    assert len(blob_store._spare) == blobs.SPARE_BUFFERS
+    assert len(blob_store._spare[blobs.WRITE_BUFFER]) == blobs.SPARE_BUFFERS
+
+
+async def test_batches_are_big_only_for_the_first_few_bodies_at_once(
+    blob_store: BlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to BIG_BODIES bodies at once get BIG_BATCH buffers, the others WRITE_BUFFER ones;
+    the big ones are not kept once more bodies came."""
+    made = buffer_sizes(monkeypatch)
+    datas = [os.urandom(blobs.WRITE_BUFFER + 1 + i) for i in range(blobs.BIG_BODIES + 2)]
+    written = await asyncio.gather(
+        *(blob_store.write(IncomingBody(source=_Trickle(d, 65536), max_size=len(d))) for d in datas)
+    )
+    assert [blob_store.path(w.blob).read_bytes() for w in written] == datas
+    assert made == 2 * blobs.BIG_BODIES * [blobs.BIG_BATCH] + 4 * [blobs.WRITE_BUFFER]
+    assert blob_store._spare[blobs.BIG_BATCH] == []
+    assert len(blob_store._spare[blobs.WRITE_BUFFER]) == 4
+
+
+async def test_batches_are_small_while_many_bodies_are_remembered(
+    blob_store: BlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lone body gets big buffers, kept as spares; while more than BIG_BODIES bodies at
+    once are remembered (peak.py) it gets small ones, and the big spares are let go."""
+    made = buffer_sizes(monkeypatch)
+
+    async def lone() -> None:
+        data = os.urandom(blobs.WRITE_BUFFER + 1)
+        body = IncomingBody(source=_Trickle(data, 65536), max_size=len(data))
+        blob = await blob_store.write(body)
+        assert blob_store.path(blob.blob).read_bytes() == data
+
+    await lone()
+    assert made == 2 * [blobs.BIG_BATCH]
+    assert len(blob_store._spare[blobs.BIG_BATCH]) == 2
+    for _ in range(blobs.BIG_BODIES + 1):  # that many a moment ago, remembered for an hour
+        blob_store._bodies.enter(time.monotonic(), 3600)
+    for _ in range(blobs.BIG_BODIES + 1):
+        blob_store._bodies.leave()
+    made.clear()
+    await lone()
+    assert made == 2 * [blobs.WRITE_BUFFER]
+    assert blob_store._spare[blobs.BIG_BATCH] == []
+    assert len(blob_store._spare[blobs.WRITE_BUFFER]) == 2
+
+
+async def test_bodies_of_one_batch_never_fill_their_second_buffer(
+    blob_store: BlobStore,
+) -> None:
+    """Spares go back so that the next body gets the same first buffer: a second buffer that
+    bodies of one batch leave empty is never written to (so never made resident)."""
+    for _ in range(3):
+        data = os.urandom(blobs.WRITE_BUFFER)  # a lone body's one batch
+        await blob_store.write(IncomingBody(source=_Trickle(data, 65536), max_size=len(data)))
+    spare = blob_store._spare[blobs.BIG_BATCH]
+    assert len(spare) == 2
+    assert spare[-1][: len(data)] == data  # the next body's first buffer: the last one's
+    assert spare[-2][:] == bytes(blobs.BIG_BATCH)
 
 
 def _direct_supported(directory: Path) -> bool:
@@ -502,15 +574,32 @@ def _direct_supported(directory: Path) -> bool:
     return True
 
 
+BIG, SMALL = blobs.BIG_BATCH, blobs.WRITE_BUFFER
+
+
 @pytest.mark.parametrize(
     ("fsync", "direct", "used"), [(True, None, True), (True, False, False), (False, None, False)]
 )
+@pytest.mark.parametrize(
+    ("size", "writes"),
+    [
+        (2 * BIG + 777, [BIG, BIG, 777]),  # a lone body's batches are BIG_BATCH
+        (2 * SMALL + 777, [2 * SMALL, 777]),  # a short batch's whole WRITE_BUFFERs first
+        (SMALL - 1, [SMALL - 1]),
+    ],
+)
 async def test_write_uses_o_direct_for_whole_batches_only_when_syncing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool, direct: bool | None, used: bool
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fsync: bool,
+    direct: bool | None,
+    used: bool,
+    size: int,
+    writes: list[int],
 ) -> None:
-    """By default, with fsync on, full batches go to disk with O_DIRECT and the short last one
-    through the page cache; with fsync off, or direct=False (--no-direct-io), nothing uses
-    O_DIRECT. The bytes are the same either way."""
+    """By default, with fsync on, whole WRITE_BUFFERs go to disk with O_DIRECT and the rest
+    of a body through the page cache; with fsync off, or direct=False (--no-direct-io),
+    nothing uses O_DIRECT. The bytes are the same either way."""
     if not blobs.DIRECT or not _direct_supported(tmp_path):
         pytest.skip("this filesystem does not take O_DIRECT")
     store = BlobStore(tmp_path, fsync=fsync, direct=direct)
@@ -523,12 +612,11 @@ async def test_write_uses_o_direct_for_whole_batches_only_when_syncing(
         real(fh, data)
 
     monkeypatch.setattr(blobs, "_write_all", spy)
-    data = os.urandom(2 * blobs.WRITE_BUFFER + 777)
+    data = os.urandom(size)
     written = await store.write(IncomingBody(source=_Trickle(data, 300_000), max_size=len(data)))
     assert store.path(written.blob).read_bytes() == data
-    full = blobs.WRITE_BUFFER
     # The short tail was tried with O_DIRECT, refused, and written without it.
-    assert seen == [(full, used), (full, used), (777, used)]
+    assert seen == [(count, used) for count in writes]
 
 
 def test_write_all_leaves_o_direct_for_a_short_tail(tmp_path: Path) -> None:
