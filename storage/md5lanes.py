@@ -10,10 +10,11 @@ of them at once for about the cost of one (2 streams: 1.6x hashlib's bytes per C
 received, from any event loop, and advances all pending ones together SLICE bytes per lane at a
 time, so a job that comes meanwhile joins at the next slice; alone, a job runs on the scalar
 path. Batches of concurrent bodies rarely come at the same moment (at 4 concurrent uploads of
-70 MB/s each, a body's 2 MiB batch comes every 30 ms and its MD5 takes 3 ms), so a job may be
-held back for company: until as many bodies as were lately received at once (``stream``,
-``RECENT``) have a job pending, or the job's ``slack`` runs out (blobs.py gives 20 ms; a body's
-last batch is ``hurry``'d). Meanwhile the body's next batch fills, so the wait costs it little.
+70 MB/s each, a body's 2 MiB batch comes every 30 ms and its MD5 takes 3 ms; blobs.py makes
+them 8 MiB while few bodies come), so a job may be held back for company: until as many
+bodies as were lately received at once (``stream``, ``RECENT``) have a job pending, or the
+job's ``slack`` runs out (blobs.py gives 20 ms; a body's last batch is ``hurry``'d). Meanwhile
+the body's next batch fills, so the wait costs it little.
 
 Each job's future is completed on its own loop once its whole batch is digested: until then
 the thread reads the batch, so its buffer must not be reused (blobs.py awaits the future
