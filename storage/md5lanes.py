@@ -85,7 +85,8 @@ class LaneEngine:
         self._wake = threading.Condition()
         self._jobs: list[_Job] = []
         self._thread: threading.Thread | None = None
-        self._streams = RecentPeak()  # bodies being received whose jobs come here
+        # Bodies being received whose jobs come here, under _wake: how many jobs to run together.
+        self._streams = RecentPeak()
         # A child made by fork has no engine thread and maybe a held lock: it starts afresh.
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._reset)
@@ -161,7 +162,7 @@ class LaneEngine:
                     jobs.append(job)
             # Alone with no other body expected, a job runs to its end in one call: each slice
             # takes the GIL back, which a busy event loop makes costly.
-            alone = len(jobs) == 1 and self._expected(time.monotonic()) <= 1
+            alone = len(jobs) == 1 and self._streams.expected(time.monotonic()) <= 1
             size = len(jobs[0].data) if alone else SLICE
         finished = self._advance(jobs, size)
         if finished:
@@ -175,10 +176,6 @@ class LaneEngine:
             with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits
                 job.loop.call_soon_threadsafe(_finish, job.future, error)
 
-    def _expected(self, now: float) -> int:
-        """Under the lock: how many bodies' jobs to run together, at best."""
-        return self._streams.expected(now)
-
     def _wait_for_company(self) -> None:
         """Under the lock: until there are jobs to run, all pending ones together, once there
         is one per expected body or one is due. A job that has started may wait again, when the
@@ -190,7 +187,7 @@ class LaneEngine:
             now = time.monotonic()
             pending = len({id(job.state) for job in self._jobs})
             wait = min(job.due for job in self._jobs) - now
-            if pending >= self._expected(now) or wait <= 0:
+            if pending >= self._streams.expected(now) or wait <= 0:
                 return
             self._wake.wait(wait)
 
