@@ -307,7 +307,7 @@ class Store:
             if condition is not None:
                 self._check_condition(condition, await tx.get_object(bucket, key), key)
 
-        await self.meta.snapshot(check)
+        await self.meta.lookup(check)
 
     @staticmethod
     def _check_condition(
@@ -383,12 +383,12 @@ class Store:
         async def read(tx: Tx) -> ObjectInfo:
             return (await self._object(tx, bucket, key))[0]
 
-        return await self.meta.snapshot(read)
+        return await self.meta.lookup(read)
 
     async def object_parts(self, bucket: str, key: str) -> tuple[ObjectInfo, list[Segment]]:
         """The object and its parts (one segment for an object PutObject stored), for
         HeadObject by partNumber and GetObjectAttributes; no data file is opened."""
-        return await self.meta.snapshot(lambda tx: self._object_parts(tx, bucket, key))
+        return await self.meta.lookup(lambda tx: self._object_parts(tx, bucket, key))
 
     @staticmethod
     async def _object_parts(tx: Tx, bucket: str, key: str) -> tuple[ObjectInfo, list[Segment]]:
@@ -399,7 +399,7 @@ class Store:
     async def open_object(self, bucket: str, key: str) -> AsyncIterator[ObjectReader]:
         """The object and its data, which stay readable until the block ends even if the object
         is replaced or deleted meanwhile."""
-        info, segments = await self.meta.snapshot(lambda tx: self._object_parts(tx, bucket, key))
+        info, segments = await self.meta.lookup(lambda tx: self._object_parts(tx, bucket, key))
         with self.blobs.lease(s.blob for s in segments):
             yield ObjectReader(info, segments, self.blobs)
 
@@ -518,7 +518,7 @@ class Store:
         return found[0]
 
     async def get_upload(self, bucket: str, key: str, upload_id: str) -> Upload:
-        return await self.meta.snapshot(lambda tx: self._open_upload(tx, bucket, key, upload_id))
+        return await self.meta.lookup(lambda tx: self._open_upload(tx, bucket, key, upload_id))
 
     @staticmethod
     def _check_part_number(part_number: int) -> None:

@@ -1,5 +1,6 @@
 """Metadata.transact and Metadata.snapshot: bodies run whole in the database's thread, writes
-committed in groups, each body still all or nothing."""
+committed in groups, each body still all or nothing; Metadata.lookup: read bodies run at once
+in the event loop's thread."""
 
 from __future__ import annotations
 
@@ -135,3 +136,32 @@ async def test_snapshot_reads_one_committed_state(meta: Metadata) -> None:
         return first, await tx.get_bucket("missing") is not None
 
     assert await meta.snapshot(read_twice) == (True, False)
+
+
+async def test_lookup_answers_without_suspending_and_sees_the_last_commit(meta: Metadata) -> None:
+    # No trip to the database's thread: the coroutine ends at its first step.
+    await meta.transact(insert("a", "b"))
+
+    async def read(tx: Tx) -> list[str]:
+        return [bucket.name for bucket in await tx.list_buckets()]
+
+    with pytest.raises(StopIteration) as answered:
+        meta.lookup(read).send(None)
+    assert answered.value.value == ["a", "b"]
+
+
+async def test_lookup_raises_the_bodys_error_and_ends_its_snapshot(meta: Metadata) -> None:
+    async def missing(tx: Tx) -> None:
+        if await tx.get_bucket("missing") is None:
+            raise S3Error("NoSuchBucket", BucketName="missing")
+
+    with pytest.raises(S3Error) as raised:
+        await meta.lookup(missing)
+    assert raised.value.code == "NoSuchBucket"
+    # The failed body's read transaction is over: the next lookup sees a later commit.
+    await meta.transact(insert("later"))
+
+    async def read(tx: Tx) -> bool:
+        return await tx.get_bucket("later") is not None
+
+    assert await meta.lookup(read)
