@@ -115,9 +115,11 @@ async def get_object(call: Call) -> web.StreamResponse:
         try:
             await send_body(call.request, response, reader, start, end)
         except Exception as exc:
-            # send_body sends the status line first: no S3 error can follow. Cut the connection
-            # so the client sees a short body, never wrong bytes. A client that hangs up is
-            # routine (a reader that needed only the start); anything else is worth a traceback.
+            if not response.prepared:
+                raise  # nothing sent yet: the middleware answers with S3's error
+            # Once the status line is out no S3 error can follow. Cut the connection so the
+            # client sees a short body, never wrong bytes. A client that hangs up is routine
+            # (a reader that needed only the start); anything else is worth a traceback.
             if isinstance(exc, ConnectionError):
                 log.debug("GetObject %s/%s: client went away mid-body", call.bucket, call.key)
             else:

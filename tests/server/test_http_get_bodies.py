@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import trustme
 
-from server.sendfile import HANDBACK, PUMPS, WINDOW
+from server.sendfile import HANDBACK, PUMPS, SMALL_BODY, WINDOW
 from tests.harness import Server, run_server
-from tests.server.rawhttp import assert_alive, new_upload, sign
+from tests.server.rawhttp import assert_alive, new_upload, request, sign
 
 # Larger than what the socket buffers on both ends hold while the client reads nothing, so a
 # body of it stalls the server until the client reads.
@@ -81,6 +81,7 @@ def test_get_object_whole_multipart_across_windows(
         (WINDOW - 1, WINDOW),  # the first window's edge
         (4095, P1),  # not page-aligned, to the first byte of part 2
         (P1, P1 + P2 - 1),  # part 2 alone
+        (P1 - 3, P1 + P2 + 2),  # a small body (read whole) from three parts
         (P1 - 3, P1 + P2 + WINDOW + 5),  # across three parts and a window edge
         (P1 + P2 + P3 - 1, None),  # the last byte of part 3 to the end
     ],
@@ -181,11 +182,11 @@ def test_get_object_client_hangs_up_mid_body(own_server: Server, objects: dict[s
 # Content-Length bytes, every byte sent is the object's, and the server goes on serving.
 
 
-def _object_and_file(server: Server, key: str) -> tuple[bytes, Path]:
-    """A BIG object of its own, and its data file."""
+def _object_and_file(server: Server, key: str, size: int = BIG) -> tuple[bytes, Path]:
+    """An object of its own, of ``size`` bytes, and its data file."""
     blobs = server.data_dir / "blobs"
     before = set(blobs.rglob("*"))
-    body = _payload(BIG, -1)
+    body = _payload(size, -1)
     server.client().put_object(Bucket="bodies", Key=key, Body=body)
     (data_file,) = (path for path in set(blobs.rglob("*")) - before if path.is_file())
     return body, data_file
@@ -226,6 +227,19 @@ def test_get_object_data_file_shortened_before_get(
         got = _read_cut(response)
     assert len(got) <= cut_at
     _assert_cut(own_server, objects, body, got, descriptors)
+
+
+def test_get_object_small_data_file_shortened_before_get(
+    own_server: Server, objects: dict[str, bytes]
+) -> None:
+    # A small body is read whole before the headers go out: found short, it is answered with
+    # S3's InternalError instead, and the server goes on serving.
+    _, data_file = _object_and_file(own_server, "short-small", SMALL_BODY)
+    os.truncate(data_file, 1000)
+    reply = request(own_server, "GET", "/bodies/short-small")
+    assert (reply.status, reply.fields()["Code"]) == (500, "InternalError")
+    assert _get(own_server.client(), "mp")["Body"].read() == objects["mp"]
+    assert_alive(own_server)
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors in /proc")
