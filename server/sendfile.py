@@ -15,9 +15,13 @@ the kernel to read AHEAD bytes ahead of it (posix_fadvise WILLNEED), across part
 of a 1 GiB object not in the page cache went from about 580 MB/s (loop.sendfile) to about 900
 on the bench's disk with 64 MiB ahead, against about 700 with 16 MiB.
 
-A body of at most SMALL_BODY bytes takes neither way: one trip to a worker thread reads it
-whole, and it goes out with the headers in one write. For a 4 KiB GET that took the server's
-CPU from about 1,500 to about 900 microseconds (16 at once, docs/benchmarks.md).
+A body of at most SMALL_BODY bytes takes neither way: it is read whole in the event loop's
+thread and goes out with the headers in one write. A trip to a worker thread and back costs
+more than such a read: a 4 KiB GET, 16 at a time, took about 1,500 server CPU microseconds
+through the pump, about 950 read in a worker thread, about 500 read here (docs/benchmarks.md,
+F). Such files are mostly in the page cache (bodies under 2 MiB are written through it); read
+from the disk, 4 KiB took about 0.15 ms and 256 KiB about 0.6 ms on the bench's machine, which
+the loop waits.
 
 The pump is used for at most PUMPS bodies at once, and lets go of a client that takes nothing
 for HANDBACK seconds; those bodies, the rest of a stalled one, and any body whose headers still
@@ -44,9 +48,8 @@ from aiohttp import web
 from storage import ObjectReader
 from storage.reader import Span
 
-# Bodies up to this size are read whole in one trip to a worker thread and go out with their
-# headers in one write: for them the pump's trip, mapping and read-ahead, or the loop's open in
-# a thread and sendfile(2), cost more than copying the bytes.
+# Bodies up to this size are read whole in the event loop's thread and go out with their
+# headers in one write (see above).
 SMALL_BODY = 256 << 10
 PUMPS = 8  # bodies pumped by worker threads at once; more go through the event loop
 HANDBACK = 2.0  # seconds a client may take nothing before its body goes back to the loop
@@ -84,7 +87,7 @@ async def send_body(
     global _pumping
     if end - start <= SMALL_BODY:
         # Read before the headers go out: a data file found short is still an S3 error.
-        body = await reader.read_whole(start, end)
+        body = reader.read_now(start, end)
         await response.prepare(request)
         await response.write_eof(body)
         return

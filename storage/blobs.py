@@ -556,8 +556,8 @@ class BlobStore:
         return await loop.run_in_executor(None, self.path(blob).open, "rb")
 
     def read_now(self, blob: str, start: int, length: int) -> bytes:
-        """``length`` bytes of ``blob`` from ``start``, read in the calling thread (a worker's):
-        fewer only if the file ends first."""
+        """``length`` bytes of ``blob`` from ``start``, read in the calling thread: fewer only if
+        the file ends first."""
         fd = os.open(self.path(blob), os.O_RDONLY)
         try:
             pieces = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -54,16 +53,12 @@ class ObjectReader:
         """The data file of ``span``, opened in the calling thread: for a worker thread."""
         return self.blobs.path(span.blob).open("rb")
 
-    async def read_whole(self, start: int, end: int) -> bytes:
-        """Bytes ``start`` to ``end`` (exclusive) at once, in one trip to a worker thread: for a
+    def read_now(self, start: int, end: int) -> bytes:
+        """Bytes ``start`` to ``end`` (exclusive) at once, read in the calling thread: for a
         small body. OSError if a data file is shorter than its metadata says (shortened under
         the server)."""
-        spans = self.spans(start, end)
-        return await asyncio.get_running_loop().run_in_executor(None, self._read_spans, spans)
-
-    def _read_spans(self, spans: Sequence[Span]) -> bytes:
         pieces = []
-        for span in spans:
+        for span in self.spans(start, end):
             data = self.blobs.read_now(span.blob, span.offset, span.length)
             if len(data) < span.length:
                 raise OSError(f"blob {span.blob} is shorter than its metadata says")
