@@ -1,7 +1,7 @@
 """Benchmark s3mpu against its peers: ``python -m bench [--quick] [--only NAMES]``.
 
 Installs the peers into bench/.cache on first use, starts each server in turn on 127.0.0.1,
-runs workloads A-E against it with boto3, measures the machine's ceilings, prints one table with
+runs workloads A-F against it, measures the machine's ceilings, prints one table with
 s3mpu's ratio to every peer and writes it to docs/benchmarks.md (a --quick run writes only when
 given --output). Never run in CI.
 """
@@ -72,6 +72,13 @@ def measures(sizes: Sizes) -> list[Measure]:
         Measure("d1_cpu", "D: GET, one stream, server CPU-s per GiB", False, 2),
         Measure("d4_mbps", "D: GET of A's object, 4 ranged streams, MB/s", True),
     ]  # fmt: skip
+    for kind, name in (
+        ("put", "PutObject of 4 KiB"),
+        ("head", "HeadObject"),
+        ("get", "GetObject of 4 KiB"),
+    ):
+        out.append(Measure(f"f_{kind}_rps", f"F: {name}, 16 at a time, requests/s", True))
+        out.append(Measure(f"f_{kind}_us", f"F: {name}, server CPU us per request", False))
     return out
 
 
@@ -108,7 +115,7 @@ def machine() -> str:
 
 
 def bench_server(
-    name: str, sizes: Sizes, workdir: Path, log: Path, only: str = "abcd"
+    name: str, sizes: Sizes, workdir: Path, log: Path, only: str = "abcdf"
 ) -> tuple[dict[str, Value], str]:
     target = TARGETS[name]
     binary = target.install(log)
@@ -134,6 +141,8 @@ def bench_server(
                         server, client, sizes, in_memory=target.in_memory
                     )
                 )
+            if "f" in only:
+                steps.append(lambda: workloads.workload_f(server, sizes, sink=target.sink))
             if "c" in only and not target.sink and target.fill_args is None:
                 steps.append(lambda: c_listing(server, client, sizes))
             for step in steps:
@@ -227,6 +236,11 @@ def render(
         "before its pages are timed; the peers are filled and timed in one run (moto keeps",
         "everything in memory).",
         "",
+        f"F's requests ({sizes.f_requests:,} of each kind, one kind after the other) go through",
+        "the raw client's burst (bench/rawclient.py): signed before the clock starts, 16 at a",
+        "time on keep-alive connections, so that the server sets the pace. The sink's GET",
+        "answers zeros.",
+        "",
     ]
     repeated = max((len(got) for got in (rounds or {}).values()), default=1)
     if rounds and repeated > 1:
@@ -251,7 +265,9 @@ def main() -> None:
         help="also run s3mpu from this checkout (e.g. a git worktree of main), as 'baseline'",
     )
     parser.add_argument(
-        "--workloads", default="abcd", help="which of a (with e), b, c, d to run (default: abcd)"
+        "--workloads",
+        default="abcdf",
+        help="which of a (with e), b, c, d, f to run (default: abcdf)",
     )
     parser.add_argument(
         "--rows", type=int, help="uploads and keys listed in C (default: 100,000; --quick 5,000)"

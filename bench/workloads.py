@@ -1,5 +1,6 @@
-"""Workloads A-E, the same boto3 calls against every server; setup of many small things goes
-through rawclient. Each returns {measure key: value}; a failure is recorded, not raised."""
+"""Workloads A-F, the same calls against every server: boto3's for A-E, with setup of many
+small things through rawclient; F's small requests through rawclient's burst. Each returns
+{measure key: value}; a failure is recorded, not raised."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import procstat
-from bench.rawclient import RawClient, parallel
+from bench.rawclient import RawClient, burst, parallel
 from bench.report import Value
 from bench.servers import Running
 
@@ -32,10 +33,14 @@ class Sizes:
     b_big_parts: int = 100  # x 5 MiB and x 50 MiB
     c_parts: int = 1000
     c_rows: int = 100_000
+    f_requests: int = 2000  # of each kind
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(a_parts=16, b_counts=(10, 100, 1000), b_big_parts=10, c_parts=1000, c_rows=5000)
+        return cls(
+            a_parts=16, b_counts=(10, 100, 1000), b_big_parts=10, c_parts=1000, c_rows=5000,
+            f_requests=300,
+        )  # fmt: skip
 
 
 Results = dict[str, Value]
@@ -361,4 +366,35 @@ def workload_c_listing(server: Running, client: Any, sizes: Sizes) -> Results:
     ]:
         with recorded(results, name):
             results[name] = _pages_ms(call, sizes.c_rows)
+    return results
+
+
+F_BODY = 4096
+F_CONCURRENCY = 16
+# F's kinds of request, in the order they run: each HEAD and GET finds an object the PUTs made.
+F_KINDS = (("put", "PUT"), ("head", "HEAD"), ("get", "GET"))
+
+
+def workload_f(server: Running, sizes: Sizes, *, sink: bool) -> Results:
+    """F: small requests, F_CONCURRENCY at a time on keep-alive connections, signed before the
+    clock starts: PutObject of 4 KiB to new keys, then HeadObject, then GetObject of each.
+    Requests per second, and server CPU microseconds per request."""
+    raw = _raw(server)
+    body = os.urandom(F_BODY)
+    keys = [f"f/{i}" for i in range(sizes.f_requests)]
+    results: Results = {}
+    for kind, method in F_KINDS:
+        measured = (f"f_{kind}_rps", f"f_{kind}_us")
+        with recorded(results, *measured):
+            payload = body if method == "PUT" else b""
+            requests = [raw.prepared(method, f"/{BUCKET}/{key}", body=payload) for key in keys]
+            cpu = procstat.cpu_seconds(server.pid)
+            seconds, answers = burst(
+                raw.hostname, raw.port, requests, head=method == "HEAD", concurrency=F_CONCURRENCY
+            )
+            cpu = procstat.cpu_seconds(server.pid) - cpu
+            if method == "GET" and not sink and any(answer != body for answer in answers):
+                raise RuntimeError("GET answered other bytes than were PUT")
+            results[measured[0]] = len(requests) / seconds
+            results[measured[1]] = cpu / len(requests) * 1e6
     return results
