@@ -72,12 +72,9 @@ def measures(sizes: Sizes) -> list[Measure]:
         Measure("d1_cpu", "D: GET, one stream, server CPU-s per GiB", False, 2),
         Measure("d4_mbps", "D: GET of A's object, 4 ranged streams, MB/s", True),
     ]  # fmt: skip
-    for kind, name in (
-        ("put", "PutObject of 4 KiB"),
-        ("head", "HeadObject"),
-        ("get", "GetObject of 4 KiB"),
-    ):
-        out.append(Measure(f"f_{kind}_rps", f"F: {name}, 16 at a time, requests/s", True))
+    for kind, _, name in workloads.F_KINDS:
+        at_once = f"{workloads.F_CONCURRENCY} at a time"
+        out.append(Measure(f"f_{kind}_rps", f"F: {name}, {at_once}, requests/s", True))
         out.append(Measure(f"f_{kind}_us", f"F: {name}, server CPU us per request", False))
     return out
 
@@ -237,9 +234,9 @@ def render(
         "everything in memory).",
         "",
         f"F's requests ({sizes.f_requests:,} of each kind, one kind after the other) go through",
-        "the raw client's burst (bench/rawclient.py): signed before the clock starts, 16 at a",
-        "time on keep-alive connections, so that the server sets the pace. The sink's GET",
-        "answers zeros.",
+        "the raw client's burst (bench/rawclient.py): signed before the clock starts,",
+        f"{workloads.F_CONCURRENCY} at a time on keep-alive connections, so that the server",
+        "sets the pace. The sink's GET answers zeros.",
         "",
     ]
     repeated = max((len(got) for got in (rounds or {}).values()), default=1)

@@ -4,8 +4,8 @@ boto3 spends about a millisecond of client CPU per request; populating 100,000 k
 would measure boto3. Setup goes through this instead. Measured calls use boto3, and C also times
 its listing pages through this client (``timed``): the server's time to the last byte of a
 response, without boto3's parsing of it. F's small requests are signed in advance
-(``prepared``) and sent by ``burst``, an asyncio client of a few hundred lines less than
-http.client, so that the server, not the client, sets the pace.
+(``prepared``) and sent by ``burst``, a small asyncio client that does far less per request
+than http.client, so that the server, not the client, sets the pace.
 https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
 """
 
@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -185,11 +186,13 @@ def parallel(fn: Callable[[T], R], items: Iterable[T], threads: int = 16) -> lis
         return list(pool.map(fn, items))
 
 
+@dataclass(frozen=True)
 class Answer:
     """What ``read_answer`` read: the status, the body, and whether the connection stays open."""
 
-    def __init__(self, status: int, body: bytes, keep_alive: bool) -> None:
-        self.status, self.body, self.keep_alive = status, body, keep_alive
+    status: int
+    body: bytes
+    keep_alive: bool
 
 
 async def read_answer(reader: asyncio.StreamReader, *, head: bool) -> Answer:

@@ -371,8 +371,13 @@ def workload_c_listing(server: Running, client: Any, sizes: Sizes) -> Results:
 
 F_BODY = 4096
 F_CONCURRENCY = 16
-# F's kinds of request, in the order they run: each HEAD and GET finds an object the PUTs made.
-F_KINDS = (("put", "PUT"), ("head", "HEAD"), ("get", "GET"))
+# F's kinds of request (key, method, name), in the order they run: each HEAD and GET finds an
+# object the PUTs made.
+F_KINDS = (
+    ("put", "PUT", f"PutObject of {F_BODY // 1024} KiB"),
+    ("head", "HEAD", "HeadObject"),
+    ("get", "GET", f"GetObject of {F_BODY // 1024} KiB"),
+)
 
 
 def workload_f(server: Running, sizes: Sizes, *, sink: bool) -> Results:
@@ -383,7 +388,7 @@ def workload_f(server: Running, sizes: Sizes, *, sink: bool) -> Results:
     body = os.urandom(F_BODY)
     keys = [f"f/{i}" for i in range(sizes.f_requests)]
     results: Results = {}
-    for kind, method in F_KINDS:
+    for kind, method, _ in F_KINDS:
         measured = (f"f_{kind}_rps", f"f_{kind}_us")
         with recorded(results, *measured):
             payload = body if method == "PUT" else b""

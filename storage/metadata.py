@@ -777,9 +777,10 @@ class Metadata:
         rows, which holds the GIL in a thread too. Listings keep to snapshot().
 
         In WAL mode a reader does not wait for the writer. It waits only while another process
-        holds the database in exclusive locking mode or recovers it after a crash, which the
-        data dir's lock and Metadata.open rule out while the server runs; so this connection
-        has no busy timeout, which would block the event loop: it fails at once instead.
+        holds the database in exclusive locking mode (s3mpu never does, and the data dir's lock
+        keeps a second server out) or recovers it after a crash (done by Metadata.open before
+        anything is served). So this connection has no busy timeout, which would block the
+        event loop: should that happen, the read fails at once (a 500 InternalError).
         https://www.sqlite.org/wal.html#sometimes_queries_return_sqlite_busy_in_wal_mode"""
         return _read_now(self._inline, body)
 
