@@ -252,7 +252,7 @@ class Store:
             async with self.meta.write() as tx:
                 due = await tx.uploads_initiated_by(bucket, prefix, initiated, LIFECYCLE_BATCH)
                 blobs = [blob for upload_id in due for blob in await tx.delete_upload(upload_id)]
-            self.blobs.delete(blobs)
+            await self.blobs.delete(blobs)
             done += len(due)
             if len(due) < LIFECYCLE_BATCH:
                 return done
@@ -263,7 +263,7 @@ class Store:
             async with self.meta.write() as tx:
                 due = await tx.objects_modified_by(bucket, found, modified, LIFECYCLE_BATCH)
                 blobs = [blob for key in due for blob in await tx.delete_object(bucket, key)]
-            self.blobs.delete(blobs)
+            await self.blobs.delete(blobs)
             done += len(due)
             if len(due) < LIFECYCLE_BATCH:
                 return done
@@ -376,8 +376,8 @@ class Store:
             committed = True
         finally:
             if not committed:
-                self.blobs.delete(orphans)
-        self.blobs.delete(replaced)
+                await self.blobs.delete(orphans)
+        await self.blobs.delete(replaced)
 
     async def head_object(self, bucket: str, key: str) -> ObjectInfo:
         async def read(tx: Tx) -> ObjectInfo:
@@ -400,7 +400,7 @@ class Store:
         """The object and its data, which stay readable until the block ends even if the object
         is replaced or deleted meanwhile."""
         info, segments = await self.meta.lookup(lambda tx: self._object_parts(tx, bucket, key))
-        with self.blobs.lease(s.blob for s in segments):
+        async with self.blobs.lease(s.blob for s in segments):
             yield ObjectReader(info, segments, self.blobs)
 
     @staticmethod
@@ -418,7 +418,7 @@ class Store:
             await self._bucket(tx, bucket)
             return await tx.delete_object(bucket, key)
 
-        self.blobs.delete(await self.meta.transact(delete))
+        await self.blobs.delete(await self.meta.transact(delete))
 
     async def put_object_tagging(self, bucket: str, key: str, tags: Tags) -> None:
         """PutObjectTagging (and, with no tags, DeleteObjectTagging): replace the tag set; the
@@ -439,7 +439,7 @@ class Store:
                 blobs += await tx.delete_object(bucket, key)
             return blobs
 
-        self.blobs.delete(await self.meta.transact(delete))
+        await self.blobs.delete(await self.meta.transact(delete))
 
     async def list_objects(
         self, bucket: str, *, prefix: str, delimiter: str, max_keys: int, after: str
@@ -618,9 +618,9 @@ class Store:
             committed = True
         finally:
             if not committed:
-                self.blobs.delete([written.blob])
+                await self.blobs.delete([written.blob])
         if replaced is not None:
-            self.blobs.delete([replaced])
+            await self.blobs.delete([replaced])
         answered = upload.checksum_algorithm or body.checksum_algorithm
         if answered is None:
             return UploadedPart(part)
@@ -753,7 +753,7 @@ class Store:
         # One trip to the database's thread for all of it, committed with the writes that wait
         # beside it; the files are deleted only once the rows that named them are gone.
         result, orphans = await self.meta.transact(complete)
-        self.blobs.delete(orphans)
+        await self.blobs.delete(orphans)
         return result
 
     def _validate_complete(
@@ -796,4 +796,4 @@ class Store:
             await self._open_upload(tx, bucket, key, upload_id)
             return await tx.delete_upload(upload_id)
 
-        self.blobs.delete(await self.meta.transact(abort))
+        await self.blobs.delete(await self.meta.transact(abort))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
@@ -246,6 +248,54 @@ async def test_reader_keeps_reading_the_object_it_opened(store: Store, tmp_path:
         await store.put_object("b", "k", body(b"new"), {})
         await store.delete_object("b", "k")
         assert b"".join([c async for c in reader.read()]) == b"old bytes"
+    assert blob_files(tmp_path) == []
+
+
+@contextlib.asynccontextmanager
+async def slow_unlinks(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[int]]:
+    """Every file removal takes 0.2 s, as on a file system that discards freed blocks at once;
+    yields how often a task of the event loop got to run meanwhile (it ticks every 10 ms)."""
+    unlink = Path.unlink
+
+    def slow(path: Path, missing_ok: bool = False) -> None:
+        time.sleep(0.2)
+        unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", slow)
+    ticks = [0]
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            ticks[0] += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        yield ticks
+    finally:
+        ticker.cancel()
+
+
+async def test_delete_removes_files_off_the_event_loop(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.put_object("b", "k", body(b"x" * 100), {})
+    async with slow_unlinks(monkeypatch) as ticks:
+        await store.delete_object("b", "k")
+        assert ticks[0] > 0
+    assert blob_files(tmp_path) == []
+
+
+async def test_read_end_removes_a_deleted_objects_files_off_the_event_loop(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.put_object("b", "k", body(b"old bytes"), {})
+    async with slow_unlinks(monkeypatch) as ticks:
+        async with store.open_object("b", "k"):
+            await store.delete_object("b", "k")
+            assert blob_files(tmp_path) != []  # leased by the reader
+            before = ticks[0]
+        assert ticks[0] > before
     assert blob_files(tmp_path) == []
 
 
