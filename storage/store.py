@@ -129,35 +129,39 @@ class Store:
 
     async def forget_completed(self, before: float) -> int:
         """Drop the answers kept for retried Completes of uploads initiated before ``before``."""
-        async with self.meta.write() as tx:
-            return await tx.forget_completed(before)
+        return await self.meta.transact(lambda tx: tx.forget_completed(before))
 
     # Buckets
 
+    # Each operation is one transaction body (Metadata.transact, .lookup, .snapshot): one trip
+    # to the database's thread or none, where a write() or read() block makes one per statement.
+
     async def create_bucket(self, name: str) -> None:
-        async with self.meta.write() as tx:
+        async def create(tx: Tx) -> None:
             if not await tx.insert_bucket(name, time.time()):
                 # Single-tenant: whoever asks owns every bucket.
                 raise S3Error("BucketAlreadyOwnedByYou", BucketName=name)
+
+        await self.meta.transact(create)
         self._buckets.add(name)
 
     async def head_bucket(self, name: str) -> Bucket:
-        async with self.meta.read() as tx:
-            return await self._bucket(tx, name)
+        return await self.meta.lookup(lambda tx: self._bucket(tx, name))
 
     async def delete_bucket(self, name: str) -> None:
-        async with self.meta.write() as tx:
+        async def delete(tx: Tx) -> None:
             await self._bucket(tx, name)
             if await tx.bucket_in_use(name):
                 raise S3Error("BucketNotEmpty", BucketName=name)
             await tx.delete_bucket(name)
+
+        await self.meta.transact(delete)
         self._buckets.discard(name)
         self._lifecycles.pop(name, None)
         self._cors.pop(name, None)
 
     async def list_buckets(self) -> list[Bucket]:
-        async with self.meta.read() as tx:
-            return await tx.list_buckets()
+        return await self.meta.snapshot(lambda tx: tx.list_buckets())
 
     @staticmethod
     async def _bucket(tx: Tx, name: str) -> Bucket:
@@ -170,9 +174,12 @@ class Store:
 
     async def put_bucket_cors(self, bucket: str, rules: Sequence[cors.Rule]) -> None:
         cors.validate(rules)
-        async with self.meta.write() as tx:
+
+        async def put(tx: Tx) -> None:
             await self._bucket(tx, bucket)
             await tx.put_cors(bucket, rules)
+
+        await self.meta.transact(put)
         self._cors[bucket] = list(rules)
 
     async def get_bucket_cors(self, bucket: str) -> list[cors.Rule]:
@@ -183,9 +190,11 @@ class Store:
         return rules
 
     async def delete_bucket_cors(self, bucket: str) -> None:
-        async with self.meta.write() as tx:
+        async def delete(tx: Tx) -> None:
             await self._bucket(tx, bucket)
             await tx.delete_cors(bucket)
+
+        await self.meta.transact(delete)
         self._cors.pop(bucket, None)
 
     def bucket_cors(self, bucket: str) -> list[cors.Rule] | None:
@@ -197,9 +206,12 @@ class Store:
 
     async def put_bucket_lifecycle(self, bucket: str, rules: Sequence[lifecycle.Rule]) -> None:
         lifecycle.validate(rules)
-        async with self.meta.write() as tx:
+
+        async def put(tx: Tx) -> None:
             await self._bucket(tx, bucket)
             await tx.put_lifecycle(bucket, rules)
+
+        await self.meta.transact(put)
         self._lifecycles[bucket] = list(rules)
 
     async def get_bucket_lifecycle(self, bucket: str) -> list[lifecycle.Rule]:
@@ -210,9 +222,11 @@ class Store:
         return rules
 
     async def delete_bucket_lifecycle(self, bucket: str) -> None:
-        async with self.meta.write() as tx:
+        async def delete(tx: Tx) -> None:
             await self._bucket(tx, bucket)
             await tx.delete_lifecycle(bucket)
+
+        await self.meta.transact(delete)
         self._lifecycles.pop(bucket, None)
 
     def abort_rule(self, upload: Upload) -> tuple[str, float] | None:
@@ -423,9 +437,12 @@ class Store:
     async def put_object_tagging(self, bucket: str, key: str, tags: Tags) -> None:
         """PutObjectTagging (and, with no tags, DeleteObjectTagging): replace the tag set; the
         object's data, ETag and Last-Modified stay as they are."""
-        async with self.meta.write() as tx:
+
+        async def put(tx: Tx) -> None:
             if not await tx.set_object_tags(bucket, key, tags):
                 await self._object(tx, bucket, key)  # NoSuchBucket or NoSuchKey
+
+        await self.meta.transact(put)
 
     async def delete_objects(self, bucket: str, keys: Sequence[str]) -> None:
         """DeleteObjects: delete every key (those that do not exist too, as S3) in one
@@ -634,8 +651,7 @@ class Store:
         async with self.meta.read_one() as tx:
             found, parts = await tx.list_parts(upload_id, after, max_parts + 1)
         if found is None or found[1] != "open" or (found[0].bucket, found[0].key) != (bucket, key):
-            async with self.meta.read() as tx:
-                await self._bucket(tx, bucket)
+            await self.head_bucket(bucket)
             raise S3Error("NoSuchUpload", UploadId=upload_id)
         return found[0], parts[:max_parts], len(parts) > max_parts
 
