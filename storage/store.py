@@ -24,7 +24,7 @@ from storage.errors import S3Error
 from storage.etag import multipart_etag, normalize
 from storage.listing import After, AtLeast, Position
 from storage.lock import DataDirLock
-from storage.metadata import METADATA_FILE, Metadata, Tx
+from storage.metadata import METADATA_FILE, Body, Metadata, Tx
 from storage.models import (
     DEFAULT_MIN_PART_SIZE,
     MAX_OBJECT_SIZE,
@@ -261,25 +261,28 @@ class Store:
         return aborted, expired
 
     async def _sweep_uploads(self, bucket: str, prefix: str, initiated: float) -> int:
-        done = 0
-        while True:
-            async with self.meta.write() as tx:
-                due = await tx.uploads_initiated_by(bucket, prefix, initiated, LIFECYCLE_BATCH)
-                blobs = [blob for upload_id in due for blob in await tx.delete_upload(upload_id)]
-            await self.blobs.delete(blobs)
-            done += len(due)
-            if len(due) < LIFECYCLE_BATCH:
-                return done
+        async def batch(tx: Tx) -> tuple[int, list[str]]:
+            due = await tx.uploads_initiated_by(bucket, prefix, initiated, LIFECYCLE_BATCH)
+            return len(due), [blob for upload in due for blob in await tx.delete_upload(upload)]
+
+        return await self._sweep(batch)
 
     async def _sweep_objects(self, bucket: str, found: lifecycle.Filter, modified: float) -> int:
+        async def batch(tx: Tx) -> tuple[int, list[str]]:
+            due = await tx.objects_modified_by(bucket, found, modified, LIFECYCLE_BATCH)
+            return len(due), [blob for key in due for blob in await tx.delete_object(bucket, key)]
+
+        return await self._sweep(batch)
+
+    async def _sweep(self, batch: Body[tuple[int, list[str]]]) -> int:
+        """Run ``batch`` (which deletes up to LIFECYCLE_BATCH rows and answers how many, and
+        their files) as transactions until one finds fewer; the files go after each commit."""
         done = 0
         while True:
-            async with self.meta.write() as tx:
-                due = await tx.objects_modified_by(bucket, found, modified, LIFECYCLE_BATCH)
-                blobs = [blob for key in due for blob in await tx.delete_object(bucket, key)]
+            count, blobs = await self.meta.transact(batch)
             await self.blobs.delete(blobs)
-            done += len(due)
-            if len(due) < LIFECYCLE_BATCH:
+            done += count
+            if count < LIFECYCLE_BATCH:
                 return done
 
     # Objects
