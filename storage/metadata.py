@@ -1,17 +1,17 @@
 """All SQL lives here: the metadata schema and its queries, over SQLite in WAL mode.
 
-Two connections: one writer, whose transactions are serialised by a lock and start with
-BEGIN IMMEDIATE so they never deadlock on upgrade, and one reader, whose snapshot transactions
-run beside the writer (WAL). Callers get a ``Tx`` with typed methods, so storage semantics stay
-in store.py and a PostgreSQL implementation of ``Tx`` could stand beside this one (DESIGN.md
-invariant 6).
+Two connections in threads of their own: one writer, whose transactions one task commits at a
+time and which start with BEGIN IMMEDIATE so they never deadlock on upgrade, and one reader,
+whose snapshot transactions run beside the writer (WAL). Callers get a ``Tx`` with typed
+methods, so storage semantics stay in store.py and a PostgreSQL implementation of ``Tx`` could
+stand beside this one (DESIGN.md invariant 6).
 
-Each connection lives in a thread of its own (aiosqlite). A transaction written as a block
-(``write()``, ``read()``) goes there and back once per statement; one written as a body
-(``transact()``, ``snapshot()``) runs there whole, in one trip, and writes that wait for a
-commit are committed together, with one sync of the WAL. A third connection belongs to the
-event loop's thread, for reads of a few rows by key (``lookup()``): for those the trip to a
-thread and back cost more than the reads.
+A transaction written as a body (``transact()``, ``snapshot()``) runs whole in its
+connection's thread (aiosqlite), in one trip there and back, and writes that wait for a commit
+are committed together, with one sync of the WAL; a read written as a block (``read()``,
+``read_one()``: startup, fsck, ListParts) makes one trip per statement. A third connection
+belongs to the event loop's thread, for reads of a few rows by key (``lookup()``): for those
+the trip to a thread and back cost more than the reads.
 """
 
 from __future__ import annotations
@@ -632,7 +632,6 @@ class Metadata:
         self._writer = writer
         self._reader = reader
         self._inline = inline  # lookup()'s; the event loop's thread only (check_same_thread)
-        self._write_lock = asyncio.Lock()
         self._read_lock = asyncio.Lock()
         # Bodies waiting for the next group commit (transact), and the task committing them.
         self._queued: list[tuple[Body[Any], asyncio.Future[Any]]] = []
@@ -668,29 +667,9 @@ class Metadata:
         await self._writer.close()
         await self._reader.close()
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[Tx]:
-        """A write transaction: committed when the block ends, rolled back if it raises. A
-        full disk is XMinioStorageFull, as when a data file cannot be written."""
-        async with self._write_lock:
-            try:
-                await self._writer.execute("BEGIN IMMEDIATE")
-                try:
-                    yield Tx(_Async(self._writer))
-                    await self._writer.execute("COMMIT")
-                except BaseException:
-                    # After some errors (a full disk among them) SQLite has already rolled the
-                    # transaction back, and a second ROLLBACK would fail and hide the first error.
-                    # https://www.sqlite.org/lang_transaction.html#response_to_errors_within_a_transaction
-                    if self._writer.in_transaction:
-                        await self._writer.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise _storage_error(exc) from exc
-
     async def transact(self, body: Body[T]) -> T:
         """Run ``body`` as a write transaction whole in the database's thread: one trip there
-        and back for all its statements, where write() makes one per statement.
+        and back for all its statements.
 
         Bodies that arrive while a commit is under way are committed together, with one sync
         of the WAL (group commit). Each runs in a savepoint of its own, in the order they
@@ -708,9 +687,8 @@ class Metadata:
         try:
             while self._queued:
                 group, self._queued = self._queued, []
-                async with self._write_lock:
-                    job = _in_thread(self._writer, self._commit_group, [b for b, _ in group])
-                    outcomes = await _outcome(asyncio.ensure_future(job))
+                job = _in_thread(self._writer, self._commit_group, [b for b, _ in group])
+                outcomes = await _outcome(asyncio.ensure_future(job))
                 for (_, done), (error, value) in zip(group, outcomes, strict=True):
                     if error is None:
                         done.set_result(value)
@@ -750,7 +728,10 @@ class Metadata:
                     outcomes.append((None, run_now(body(Tx(_Direct(db))))))
                 except Exception as exc:
                     if not db.in_transaction:
-                        raise  # rolled back whole by SQLite: see write()
+                        # After some errors (a full disk among them) SQLite has already rolled
+                        # the whole transaction back: the group is tried again body by body.
+                        # https://www.sqlite.org/lang_transaction.html#response_to_errors_within_a_transaction
+                        raise
                     db.execute("ROLLBACK TO body")
                     outcomes.append((_storage_error(exc), None))
                 db.execute("RELEASE body")
