@@ -133,8 +133,8 @@ class Store:
 
     # Buckets
 
-    # Each operation is one transaction body (Metadata.transact, .lookup, .snapshot): one trip
-    # to the database's thread or none, where a write() or read() block makes one per statement.
+    # Each operation is one transaction body (Metadata.transact, lookup or snapshot): one trip
+    # to the database's thread, or none.
 
     async def create_bucket(self, name: str) -> None:
         async def create(tx: Tx) -> None:
