@@ -15,7 +15,7 @@ the kernel to read AHEAD bytes ahead of it (posix_fadvise WILLNEED), across part
 of a 1 GiB object not in the page cache went from about 580 MB/s (loop.sendfile) to about 900
 on the bench's disk with 64 MiB ahead, against about 700 with 16 MiB.
 
-A body of at most SMALL_BODY bytes takes neither way: it is read whole in the event loop's
+A body of at most READ_WHOLE bytes takes neither way: it is read whole in the event loop's
 thread and goes out with the headers in one write. A trip to a worker thread and back costs
 more than such a read: a 4 KiB GET, 16 at a time, took about 1,500 server CPU microseconds
 through the pump, about 950 read in a worker thread, about 500 read here (docs/benchmarks.md,
@@ -49,8 +49,8 @@ from storage import ObjectReader
 from storage.reader import Span
 
 # Bodies up to this size are read whole in the event loop's thread and go out with their
-# headers in one write (see above).
-SMALL_BODY = 256 << 10
+# headers in one write (see above). The write side's threshold is storage's SMALL_BODY.
+READ_WHOLE = 256 << 10
 PUMPS = 8  # bodies pumped by worker threads at once; more go through the event loop
 HANDBACK = 2.0  # seconds a client may take nothing before its body goes back to the loop
 # Bytes of a part file mapped at once: large enough that a write fills the socket buffer
@@ -85,7 +85,7 @@ async def send_body(
     object as its body; raises ConnectionError if the client goes away. ``response`` is not
     prepared yet if it raises before anything was sent."""
     global _pumping
-    if end - start <= SMALL_BODY:
+    if end - start <= READ_WHOLE:
         # Read before the headers go out: a data file found short is still an S3 error.
         body = reader.read_now(start, end)
         await response.prepare(request)

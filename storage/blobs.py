@@ -96,6 +96,12 @@ def _new_buffer(size: int) -> mmap.mmap:
     return mmap.mmap(-1, size)
 
 
+def _short(blob: str) -> OSError:
+    """A data file that ends before the bytes its metadata promises (shortened under the
+    server: a disk error, fsck's findings, a hand at the shell)."""
+    return OSError(f"blob {blob} is shorter than its metadata says")
+
+
 def _new_id() -> str:
     return secrets.token_hex(16)
 
@@ -570,15 +576,15 @@ class BlobStore:
         return await loop.run_in_executor(None, self.path(blob).open, "rb")
 
     def read_now(self, blob: str, start: int, length: int) -> bytes:
-        """``length`` bytes of ``blob`` from ``start``, read in the calling thread: fewer only if
-        the file ends first."""
+        """``length`` bytes of ``blob`` from ``start``, read in the calling thread; OSError if
+        the file ends first, as read()."""
         fd = os.open(self.path(blob), os.O_RDONLY)
         try:
             pieces = []
             while length > 0:
                 data = os.pread(fd, length, start)
                 if not data:
-                    break
+                    raise _short(blob)
                 pieces.append(data)
                 start, length = start + len(data), length - len(data)
             return b"".join(pieces)
@@ -594,7 +600,7 @@ class BlobStore:
             while length > 0:
                 data = await loop.run_in_executor(None, fh.read, min(READ_BUFFER, length))
                 if not data:
-                    raise OSError(f"blob {blob} is shorter than its metadata says")
+                    raise _short(blob)
                 length -= len(data)
                 yield data
         finally:

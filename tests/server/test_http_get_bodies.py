@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import trustme
 
-from server.sendfile import HANDBACK, PUMPS, SMALL_BODY, WINDOW
+from server.sendfile import HANDBACK, PUMPS, READ_WHOLE, WINDOW
 from tests.harness import Server, run_server
 from tests.server.rawhttp import assert_alive, new_upload, request, sign
 
@@ -234,7 +234,7 @@ def test_get_object_small_data_file_shortened_before_get(
 ) -> None:
     # A small body is read whole before the headers go out: found short, it is answered with
     # S3's InternalError instead, and the server goes on serving.
-    _, data_file = _object_and_file(own_server, "short-small", SMALL_BODY)
+    _, data_file = _object_and_file(own_server, "short-small", READ_WHOLE)
     os.truncate(data_file, 1000)
     reply = request(own_server, "GET", "/bodies/short-small")
     assert (reply.status, reply.fields()["Code"]) == (500, "InternalError")
