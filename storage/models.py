@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, NamedTuple, Protocol, TypeVar, runtime_checkable
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -35,7 +35,6 @@ def _accept(_: Digests) -> None:
     return None
 
 
-@runtime_checkable
 class BodyReader(Protocol):
     """A body that fills buffers the store owns, straight from where it comes from (the socket)
     with no copy of its own."""
