@@ -258,12 +258,11 @@ async def test_writes_are_synced_before_they_are_answered(
             return
         files = blob_files(tmp_path)
         assert len(files) == 2
-        # Per body: its file while still in tmp/, then the shard directory it was renamed into
-        # (so the row committed next never points at a file a crash could take back).
-        assert [path.parent for path in synced] == [
-            tmp_path / "tmp", tmp_path / "blobs", tmp_path / "tmp", tmp_path / "blobs",
-        ]  # fmt: skip
-        assert {synced[1], synced[3]} == {path.parent for path in files}
+        # Per (small) body: its file, made in its shard, then that shard directory (so the row
+        # committed next never points at a file a crash could take back).
+        made = synced[0::2]
+        assert sorted(made) == sorted(files)
+        assert synced[1::2] == [path.parent for path in made]
     finally:
         await store.close()
 
@@ -349,8 +348,9 @@ async def test_write_empty_body(blob_store: BlobStore) -> None:
 async def test_write_small_bodies_digests_bytes_and_syncs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool, direct: bool, size: int
 ) -> None:
-    """Bodies up to SMALL_BODY are digested on the event loop and written in one step; the
-    bytes, digests and syncs are those of the batched path."""
+    """Bodies up to SMALL_BODY are digested on the event loop and written in one step, in their
+    shard at once; the bytes and digests are those of the batched path, which goes through
+    tmp/."""
     store = BlobStore(tmp_path, fsync=fsync, direct=direct)
     store.prepare()
     synced = record_fsyncs(monkeypatch)
@@ -362,9 +362,9 @@ async def test_write_small_bodies_digests_bytes_and_syncs(
     assert written.digests["CRC32"] == zlib.crc32(data).to_bytes(4, "big")
     assert store.path(written.blob).read_bytes() == data
     assert all_files(tmp_path) == [store.path(written.blob)]
-    if fsync:  # the file while still in tmp/, then the shard directory it was renamed into
-        assert len(synced) == 2
-        assert [synced[0].parent, synced[1]] == [tmp_path / "tmp", store.path(written.blob).parent]
+    if fsync:  # the file (made in tmp/ only if batched), then the shard directory it is in
+        made_in = store.path(written.blob).parent if size <= blobs.SMALL_BODY else tmp_path / "tmp"
+        assert [synced[0].parent, synced[1]] == [made_in, store.path(written.blob).parent]
     else:
         assert synced == []
 
