@@ -412,7 +412,7 @@ class BlobStore:
                 if self.fsync:
                     os.fsync(fh.fileno())
             if self.fsync:
-                _fsync_dir(final.parent)  # see _write_batches
+                _fsync_dir(final.parent)  # its new entry too, as after _write_batches' rename
         except BaseException:
             final.unlink(missing_ok=True)
             raise
@@ -628,8 +628,8 @@ class BlobStore:
 
     def sweep(self, referenced: set[str]) -> int:
         """Delete every file under blobs/ that no row references; return how many. Run at
-        startup, before anything is served, so no upload can be between its rename and its
-        commit."""
+        startup, before anything is served, so no upload can be between making its file in
+        blobs/ (a rename, or a small body's file made there) and its commit."""
         wanted = {self.path(blob) for blob in referenced}
         removed = 0
         for path in list(self.files()):
