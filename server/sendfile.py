@@ -19,9 +19,9 @@ A body of at most READ_WHOLE bytes takes neither way: it is read whole in the ev
 thread and goes out with the headers in one write. A trip to a worker thread and back costs
 more than such a read: a 4 KiB GET, 16 at a time, took about 1,500 server CPU microseconds
 through the pump, about 950 read in a worker thread, about 500 read here (docs/benchmarks.md,
-F). Such files are mostly in the page cache (bodies under 2 MiB are written through it); read
-from the disk, 4 KiB took about 0.15 ms and 256 KiB about 0.6 ms on the bench's machine, which
-the loop waits.
+F). Bodies of at most 32 KiB are written through the page cache (storage/blobs.py,
+SMALL_BODY), so one read back soon comes from memory; read from the disk, 4 KiB took about
+0.15 ms and 256 KiB about 0.6 ms on the bench's machine, which the loop waits.
 
 The pump is used for at most PUMPS bodies at once, and lets go of a client that takes nothing
 for HANDBACK seconds; those bodies, the rest of a stalled one, and any body whose headers still

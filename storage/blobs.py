@@ -65,7 +65,8 @@ SMALL_BODY = 32 * 1024
 # With fsync on, data files are written with O_DIRECT (Linux), from page-aligned buffers in
 # whole blocks, as MinIO writes large objects: the bytes go from the store's buffer to the disk
 # with no copy into the page cache. On this project's VM that copy and its writeback cost 0.4 to
-# 4 CPU-s per GiB, O_DIRECT 0.15 (docs/benchmarks.md). Reads still go through the page cache.
+# 4 CPU-s per GiB, O_DIRECT 0.15 (docs/benchmarks.md). Reads still go through the page cache,
+# and small bodies are written through it (_store_small).
 DIRECT = getattr(os, "O_DIRECT", 0)
 READ_BUFFER = 1024 * 1024
 # How long a batch's MD5 may wait for other bodies' to run in lockstep (md5lanes.py); measured
@@ -407,7 +408,9 @@ class BlobStore:
         blob = _new_id()
         final = self.path(blob)
         try:
-            with _create(final, self.direct) as fh:
+            # Through the page cache, not O_DIRECT: a small object is often read back soon (a
+            # test suite's), and GetObject reads a small body in the event loop's thread.
+            with _create(final, direct=False) as fh:
                 _write_all(fh, data)
                 if self.fsync:
                     os.fsync(fh.fileno())

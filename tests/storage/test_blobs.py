@@ -574,6 +574,19 @@ def _direct_supported(directory: Path) -> bool:
     return True
 
 
+def record_direct_writes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
+    """Each data write's length and whether its file had O_DIRECT on, in order."""
+    seen: list[tuple[int, bool]] = []
+    real = blobs._write_all
+
+    def spy(fh: BinaryIO, data: memoryview) -> None:
+        seen.append((len(data), bool(fcntl.fcntl(fh.fileno(), fcntl.F_GETFL) & blobs.DIRECT)))
+        real(fh, data)
+
+    monkeypatch.setattr(blobs, "_write_all", spy)
+    return seen
+
+
 BIG, SMALL = blobs.BIG_BATCH, blobs.WRITE_BUFFER
 
 
@@ -604,19 +617,30 @@ async def test_write_uses_o_direct_for_whole_batches_only_when_syncing(
         pytest.skip("this filesystem does not take O_DIRECT")
     store = BlobStore(tmp_path, fsync=fsync, direct=direct)
     store.prepare()
-    seen: list[tuple[int, bool]] = []
-    real = blobs._write_all
-
-    def spy(fh: BinaryIO, data: memoryview) -> None:
-        seen.append((len(data), bool(fcntl.fcntl(fh.fileno(), fcntl.F_GETFL) & blobs.DIRECT)))
-        real(fh, data)
-
-    monkeypatch.setattr(blobs, "_write_all", spy)
+    seen = record_direct_writes(monkeypatch)
     data = os.urandom(size)
     written = await store.write(IncomingBody(source=_Trickle(data, 300_000), max_size=len(data)))
     assert store.path(written.blob).read_bytes() == data
     # The short tail was tried with O_DIRECT, refused, and written without it.
     assert seen == [(count, used) for count in writes]
+
+
+@pytest.mark.parametrize("size", [4096, blobs.SMALL_BODY])
+async def test_write_small_body_goes_through_the_page_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """A small body is written without O_DIRECT even when syncing with it on (whole blocks,
+    which O_DIRECT would take): read back soon, as a test suite's objects are, it then comes
+    from memory, and GetObject reads a body that small in the event loop's thread."""
+    if not blobs.DIRECT or not _direct_supported(tmp_path):
+        pytest.skip("this filesystem does not take O_DIRECT")
+    store = BlobStore(tmp_path, fsync=True, direct=True)
+    store.prepare()
+    seen = record_direct_writes(monkeypatch)
+    data = os.urandom(size)
+    written = await store.write(IncomingBody(source=_pieces(data, 1000), max_size=size))
+    assert store.path(written.blob).read_bytes() == data
+    assert seen == [(size, False)]
 
 
 def test_write_all_leaves_o_direct_for_a_short_tail(tmp_path: Path) -> None:
